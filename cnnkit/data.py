@@ -1,6 +1,61 @@
-"""Data for the course: sample images, digit CSV files, MNIST download, IDX conversion."""
+"""Data for the course: sample images, digit CSV files, MNIST download, IDX conversion.
+
+Verbs follow scikit-learn's datasets: ``load_*`` reads what ships with the repository and
+never touches the network, ``fetch_*`` may download, ``read_*`` parses a file you name and
+``*_to_*`` converts.
+
+The digit CSV format (the course's "seed" format): no header, one image per row, the label
+0..9 in column 0, then 784 pixel values 0..255 (a 28x28 image, row by row).
+"""
+
+import contextlib
+import gzip
+import hashlib
+import logging
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
+
+N_PIXELS = 28 * 28
+N_COLUMNS = 1 + N_PIXELS
+DATA_HOME = Path(__file__).resolve().parent.parent / "data"
+SAMPLE_DIR = DATA_HOME / "mnist_sample"
+MNIST_DIR = DATA_HOME / "mnist"
+FASHION_MNIST_IDX_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+# The four official MNIST files (Yann LeCun and Corinna Cortes, CC BY-SA 3.0) and their
+# sha256, tried on each mirror in order.
+MNIST_FILES = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",  # noqa: E501
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",  # noqa: E501
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+MNIST_MIRRORS = (
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+)
+_SPLITS = {"train": "train", "test": "t10k"}
+
+_GET_DATA_HELP = (
+    "The repository ships a 5000-digit sample in data/mnist_sample/. For the full MNIST run "
+    "`python -m cnnkit fetch-mnist` (needs a network); for Fashion-MNIST install Debian's "
+    "dataset-fashion-mnist and run `python -m cnnkit idx-dir-to-csv "
+    "/usr/share/datasets/fashion-mnist data/fashion-mnist`."
+)
+
+_COMMA, _NEWLINE, _ZERO = ord(","), ord("\n"), ord("0")
+_CHUNK_BYTES = 4 << 20
 
 
 def load_sample_images() -> np.ndarray:
@@ -23,3 +78,596 @@ def load_sample_images() -> np.ndarray:
 
     images = _sklearn_sample_images()["images"]
     return np.stack(images).astype(np.float32) / 255.0
+
+
+# --------------------------------------------------------------------------- CSV reading
+
+
+def read_digits_csv(
+    path: str | os.PathLike, *, cache: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read a digit CSV file (label in column 0, then 784 pixels) into arrays.
+
+    Plain ``.csv`` and gzip-compressed ``.csv.gz`` files are read. The file is parsed in
+    chunks with vectorised NumPy, so memory stays near the size of the result, and every
+    value is checked.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file: no header, one image per row, 785 integer columns.
+    cache : bool, default=False
+        If True, keep the parsed arrays in ``<path>.cache.npz`` beside the file and reuse
+        them while the file's size and modification time are unchanged. A folder that
+        cannot be written is skipped silently.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, 784), dtype uint8
+        Pixel values 0..255.
+    y : ndarray of shape (n_rows,), dtype int64
+        Labels 0..9.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist; the message says how to get the data.
+    ValueError
+        If the file is empty, or a row has the wrong number of columns, a missing or
+        non-integer value, a pixel outside 0..255 or a label outside 0..9. The message
+        names the file, the row (1-based line number) and the column.
+
+    Examples
+    --------
+    >>> X, y = read_digits_csv(SAMPLE_DIR / "test.csv.gz")
+    >>> X.shape, X.dtype, y.shape
+    ((1000, 784), dtype('uint8'), (1000,))
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No digit CSV file at {path}. {_GET_DATA_HELP}")
+    if cache:
+        cached = _read_cache(path)
+        if cached is not None:
+            return cached
+
+    opener = gzip.open if path.suffix == ".gz" else open
+    pixel_chunks, label_chunks = [], []
+    n_rows = n_lines = 0
+    with opener(path, "rb") as f:
+        carry = b""
+        while True:
+            block = f.read(_CHUNK_BYTES)
+            at_end = not block
+            data = carry + block
+            if at_end:
+                data = data.rstrip(b"\r\n \t")
+                if data:
+                    data += b"\n"
+                cut = len(data)
+            else:
+                cut = data.rfind(b"\n") + 1
+            lines = data[:cut]
+            if lines.strip():
+                rows = _parse_lines(lines, first_row=n_lines + 1, path=path)
+                label_chunks.append(rows[:, 0].astype(np.int64))
+                pixel_chunks.append(rows[:, 1:])
+                n_rows += len(rows)
+            n_lines += lines.count(b"\n")
+            carry = data[cut:]
+            if at_end:
+                break
+    if n_rows == 0:
+        raise ValueError(
+            f"{path} is empty: expected one row per image with {N_COLUMNS} comma-separated "
+            "integers (a label 0..9, then 784 pixel values 0..255)."
+        )
+    X = np.concatenate(pixel_chunks) if len(pixel_chunks) > 1 else pixel_chunks[0].copy()
+    y = np.concatenate(label_chunks)
+    if cache:
+        _write_cache(path, X, y)
+    return X, y
+
+
+def _parse_lines(text: bytes, first_row: int, path: Path) -> np.ndarray:
+    """Parse complete CSV lines of small integers into a (rows, 785) uint8 array."""
+    if b"\r" in text:
+        text = text.replace(b"\r", b"")
+    b = np.frombuffer(text, dtype=np.uint8)
+    is_sep = (b == _COMMA) | (b == _NEWLINE)
+    digit = b - np.uint8(_ZERO)  # wraps to large values for non-digits
+    bad = np.flatnonzero(~is_sep & (digit > 9))
+    if bad.size:
+        row, col = _locate(b, bad[0])
+        line = _line_text(text, bad[0])
+        raise ValueError(
+            f"{path}: row {first_row + row}, column {col + 1}: {_quote_field(line, col)} is not "
+            "an integer. Expected only whole numbers separated by commas and no header line "
+            f"(row text starts {line[:40]!r})."
+        )
+    sep = np.flatnonzero(is_sep)
+    newline_at = np.flatnonzero(b[sep] == _NEWLINE)
+    fields_per_row = np.diff(newline_at, prepend=-1)
+    wrong = np.flatnonzero(fields_per_row != N_COLUMNS)
+    if wrong.size:
+        row = int(wrong[0])
+        n = int(fields_per_row[row])
+        hint = " (is the label column missing?)" if n == N_PIXELS else ""
+        raise ValueError(
+            f"{path}: row {first_row + row} has {n} columns, expected {N_COLUMNS}: a label "
+            f"0..9 in column 1, then {N_PIXELS} pixel values 0..255{hint}."
+        )
+
+    starts = np.empty_like(sep)
+    starts[0] = 0
+    starts[1:] = sep[:-1] + 1
+    length = sep - starts
+    short, long = np.flatnonzero(length == 0), np.flatnonzero(length > 3)
+    if short.size or long.size:
+        field = int(min(short[0] if short.size else sep.size, long[0] if long.size else sep.size))
+        row, col = divmod(field, N_COLUMNS)
+        what = "is missing" if length[field] == 0 else "is too large"
+        raise ValueError(
+            f"{path}: row {first_row + row}, column {col + 1}: the value {what}; every column "
+            "needs an integer (label 0..9, pixels 0..255)."
+        )
+    values = digit[sep - 1].astype(np.uint16)
+    values += np.where(length >= 2, digit[sep - 2], 0).astype(np.uint16) * 10
+    values += np.where(length >= 3, digit[sep - 3], 0).astype(np.uint16) * 100
+    table = values.reshape(-1, N_COLUMNS)
+    for column_values, limit, name, first_col in (
+        (table[:, 1:], 255, "pixel", 2),
+        (table[:, :1], 9, "label", 1),
+    ):
+        over = np.argwhere(column_values > limit)
+        if over.size:
+            row, col = (int(v) for v in over[0])
+            raise ValueError(
+                f"{path}: row {first_row + row}, column {col + first_col}: {name} value "
+                f"{int(column_values[row, col])} is outside 0..{limit}."
+            )
+    return table.astype(np.uint8)
+
+
+def _locate(b: np.ndarray, position: int) -> tuple[int, int]:
+    """Return the 0-based (row, column) of a byte position in CSV bytes."""
+    before = b[:position]
+    row = int(np.count_nonzero(before == _NEWLINE))
+    line_start = int(np.flatnonzero(before == _NEWLINE)[-1]) + 1 if row else 0
+    col = int(np.count_nonzero(b[line_start:position] == _COMMA))
+    return row, col
+
+
+def _line_text(text: bytes, position: int) -> str:
+    start = text.rfind(b"\n", 0, position) + 1
+    end = text.find(b"\n", position)
+    return text[start : end if end >= 0 else None].decode("utf-8", "replace")
+
+
+def _quote_field(line: str, col: int) -> str:
+    fields = line.split(",")
+    return repr(fields[col]) if col < len(fields) else "the value"
+
+
+def _cache_path(path: Path) -> Path:
+    return path.with_name(path.name + ".cache.npz")
+
+
+def _signature(path: Path) -> np.ndarray:
+    stat = path.stat()
+    return np.array([stat.st_size, stat.st_mtime_ns], dtype=np.int64)
+
+
+def _read_cache(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    cache_file = _cache_path(path)
+    if not cache_file.is_file():
+        return None
+    try:
+        with np.load(cache_file, allow_pickle=False) as saved:
+            if np.array_equal(saved["signature"], _signature(path)):
+                return saved["X"], saved["y"]
+    except (OSError, ValueError, KeyError) as exc:
+        logger.info("ignoring unreadable cache %s: %s", cache_file, exc)
+    return None
+
+
+def _write_cache(path: Path, X: np.ndarray, y: np.ndarray) -> None:
+    cache_file = _cache_path(path)
+    try:
+        with _atomic_file(cache_file) as f:
+            np.savez(f, X=X, y=y, signature=_signature(path))
+    except OSError as exc:
+        logger.info("could not write cache %s: %s", cache_file, exc)
+
+
+# ----------------------------------------------------------------------- MNIST loading
+
+
+def find_mnist_csv(directory: str | os.PathLike | None = None) -> tuple[Path, str]:
+    """Decide which digit CSV data set to use and say why.
+
+    With ``directory=None`` the choice is, in order: the folder in the ``CNNKIT_DATA``
+    environment variable; the full MNIST under ``data/mnist/`` if ``fetch_mnist`` has
+    fetched it; else the bundled 5000-digit sample in ``data/mnist_sample/``.
+
+    Parameters
+    ----------
+    directory : str or path-like, optional
+        A folder holding ``train.csv`` and ``test.csv`` (or ``.csv.gz``).
+
+    Returns
+    -------
+    directory : Path
+        The folder chosen.
+    description : str
+        One sentence that says which data set it is and why it was chosen.
+
+    Examples
+    --------
+    >>> folder, why = find_mnist_csv(SAMPLE_DIR)
+    >>> folder.name
+    'mnist_sample'
+    """
+    if directory is not None:
+        return Path(directory), f"digit CSV files in {directory} (given as argument)"
+    if os.environ.get("CNNKIT_DATA"):
+        folder = Path(os.environ["CNNKIT_DATA"])
+        return folder, f"digit CSV files in {folder} (from the CNNKIT_DATA environment variable)"
+    if _split_file(MNIST_DIR, "train") and _split_file(MNIST_DIR, "test"):
+        return MNIST_DIR, "the full MNIST (60,000 + 10,000 digits) fetched into data/mnist/"
+    return SAMPLE_DIR, (
+        "the bundled MNIST sample in data/mnist_sample/ (4,000 training + 1,000 test digits; "
+        "run `python -m cnnkit fetch-mnist` for the full 70,000)"
+    )
+
+
+def _split_file(directory: Path, split: str) -> Path | None:
+    for name in (f"{split}.csv", f"{split}.csv.gz"):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def load_mnist_csv(
+    directory: str | os.PathLike | None = None, n_valid: int = 5000, *, cache: bool = True
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Load a digit CSV data set as training, validation and test arrays.
+
+    As in the course's seed code, the first ``n_valid`` rows of the training file are the
+    validation set; for small files this is capped at 10% of the rows (400 of the bundled
+    sample's 4000).
+
+    Parameters
+    ----------
+    directory : str or path-like, optional
+        Folder with ``train.csv`` and ``test.csv`` (or ``.csv.gz``). None picks, in
+        order: ``$CNNKIT_DATA``, the full MNIST in ``data/mnist/`` if fetched, else the
+        bundled sample (see :func:`find_mnist_csv`). The choice is logged at INFO level.
+    n_valid : int, default=5000
+        Number of leading training rows used for validation (at most 10% of the rows).
+    cache : bool, default=True
+        Reuse parsed arrays saved beside the CSV files (see :func:`read_digits_csv`).
+
+    Returns
+    -------
+    (X_train, y_train), (X_valid, y_valid), (X_test, y_test)
+        Images as float32 arrays of shape (n, 28, 28, 1) scaled to [0, 1]; labels as
+        int64 arrays of shape (n,).
+
+    Raises
+    ------
+    FileNotFoundError
+        If a train or test file is missing; the message says how to get the data.
+    ValueError
+        If ``n_valid`` is negative, or a file is malformed (see :func:`read_digits_csv`).
+
+    Examples
+    --------
+    >>> (X_train, y_train), (X_valid, y_valid), (X_test, y_test) = load_mnist_csv(SAMPLE_DIR)
+    >>> X_train.shape, X_valid.shape, X_test.shape
+    ((3600, 28, 28, 1), (400, 28, 28, 1), (1000, 28, 28, 1))
+    """
+    if n_valid < 0:
+        raise ValueError(f"n_valid must be 0 or more, got {n_valid}.")
+    folder, description = find_mnist_csv(directory)
+    logger.info("cnnkit.data: using %s", description)
+    arrays = {}
+    for split in ("train", "test"):
+        path = _split_file(folder, split)
+        if path is None:
+            raise FileNotFoundError(
+                f"No {split}.csv or {split}.csv.gz in {folder}. {_GET_DATA_HELP}"
+            )
+        arrays[split] = read_digits_csv(path, cache=cache)
+    X, y = arrays["train"]
+    n_valid = min(n_valid, len(X) // 10)
+    X_test, y_test = arrays["test"]
+    return (
+        (_to_images(X[n_valid:]), y[n_valid:]),
+        (_to_images(X[:n_valid]), y[:n_valid]),
+        (_to_images(X_test), y_test),
+    )
+
+
+def _to_images(pixels: np.ndarray) -> np.ndarray:
+    images = np.empty((len(pixels), 28, 28, 1), dtype=np.float32)
+    np.divide(pixels.reshape(images.shape), np.float32(255), out=images)
+    return images
+
+
+# ------------------------------------------------------------------------------ IDX files
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (the MNIST distribution format), plain or gzip-compressed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An ``*-idx1-ubyte`` (labels) or ``*-idx3-ubyte`` (images) file, optionally ``.gz``.
+
+    Returns
+    -------
+    ndarray of dtype uint8
+        Shape (n,) for labels, (n, rows, cols) for images.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the header is not an unsigned-byte IDX header or the data is truncated.
+
+    Examples
+    --------
+    >>> labels = read_idx(FASHION_MNIST_IDX_DIR / "t10k-labels-idx1-ubyte.gz")  # doctest: +SKIP
+    >>> labels.shape  # doctest: +SKIP
+    (10000,)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No IDX file at {path}. {_GET_DATA_HELP}")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08 or raw[3] == 0:
+        raise ValueError(
+            f"{path} is not an unsigned-byte IDX file: its first 4 bytes are {raw[:4].hex()}, "
+            "expected 0000 08 followed by the number of dimensions (01 labels, 03 images)."
+        )
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = header + int(np.prod(shape))
+    if len(raw) != expected:
+        raise ValueError(
+            f"{path}: header says shape {shape} ({expected} bytes with the header), "
+            f"but the file has {len(raw)} bytes; it is truncated or corrupt."
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def idx_to_csv(
+    images: str | os.PathLike, labels: str | os.PathLike, out_csv: str | os.PathLike
+) -> Path:
+    """Convert an IDX images/labels pair into a digit CSV file (label first, 784 pixels).
+
+    Works for MNIST and for anything in the same format, such as the complete Fashion-MNIST
+    that Debian's ``dataset-fashion-mnist`` package installs. The CSV is written to a
+    temporary file and renamed, so an interrupted run leaves no partial file.
+
+    Parameters
+    ----------
+    images : str or path-like
+        IDX file of 28x28 images (``*-idx3-ubyte`` or ``.gz``).
+    labels : str or path-like
+        IDX file of labels 0..9 (``*-idx1-ubyte`` or ``.gz``).
+    out_csv : str or path-like
+        The CSV to write; a name ending in ``.gz`` is gzip-compressed.
+
+    Returns
+    -------
+    Path
+        ``out_csv``.
+
+    Raises
+    ------
+    ValueError
+        If the images are not 28x28, the counts differ, or a label is outside 0..9.
+
+    Examples
+    --------
+    >>> src = FASHION_MNIST_IDX_DIR  # doctest: +SKIP
+    >>> idx_to_csv(src / "t10k-images-idx3-ubyte.gz", src / "t10k-labels-idx1-ubyte.gz",
+    ...            "data/fashion-mnist/test.csv")  # doctest: +SKIP
+    PosixPath('data/fashion-mnist/test.csv')
+    """
+    pixels, targets = read_idx(images), read_idx(labels)
+    if pixels.ndim != 3 or pixels.shape[1:] != (28, 28):
+        raise ValueError(f"{images}: expected images of shape (n, 28, 28), got {pixels.shape}.")
+    if targets.ndim != 1 or len(targets) != len(pixels):
+        raise ValueError(
+            f"{labels}: expected {len(pixels)} labels to match {images}, got shape {targets.shape}."
+        )
+    if targets.size and targets.max() > 9:
+        raise ValueError(f"{labels}: label {targets.max()} is outside 0..9.")
+    rows = np.column_stack([targets, pixels.reshape(len(pixels), -1)])
+    out_csv = Path(out_csv)
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    with _atomic_file(out_csv) as raw_file:
+        f = (
+            gzip.GzipFile(fileobj=raw_file, mode="wb", mtime=0)
+            if out_csv.suffix == ".gz"
+            else raw_file
+        )
+        for start in range(0, len(rows), 5000):
+            f.write(_format_rows(rows[start : start + 5000]))
+        if f is not raw_file:
+            f.close()
+    return out_csv
+
+
+def idx_dir_to_csv(source: str | os.PathLike, directory: str | os.PathLike) -> Path:
+    """Convert a folder of the four MNIST-style IDX files into ``train.csv`` and ``test.csv``.
+
+    Parameters
+    ----------
+    source : str or path-like
+        Folder with ``{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]``, for example
+        ``/usr/share/datasets/fashion-mnist``.
+    directory : str or path-like
+        Output folder; ``load_mnist_csv(directory)`` then reads it. Existing CSV files are
+        kept.
+
+    Returns
+    -------
+    Path
+        ``directory``.
+
+    Examples
+    --------
+    >>> idx_dir_to_csv(FASHION_MNIST_IDX_DIR, "data/fashion-mnist")  # doctest: +SKIP
+    PosixPath('data/fashion-mnist')
+    """
+    source, directory = Path(source), Path(directory)
+    for split, prefix in _SPLITS.items():
+        out = directory / f"{split}.csv"
+        if out.is_file():
+            continue
+        found = {}
+        for kind in ("images-idx3", "labels-idx1"):
+            candidates = [source / f"{prefix}-{kind}-ubyte{ext}" for ext in (".gz", "")]
+            found[kind] = next((c for c in candidates if c.is_file()), None)
+            if found[kind] is None:
+                raise FileNotFoundError(f"No {candidates[0].name} in {source}. {_GET_DATA_HELP}")
+        idx_to_csv(found["images-idx3"], found["labels-idx1"], out)
+    return directory
+
+
+def _format_rows(rows: np.ndarray) -> bytes:
+    """Format a (n, k) uint8 array as comma-separated text, vectorised."""
+    values = rows.astype(np.int32).ravel()
+    width = 1 + (values >= 10) + (values >= 100)
+    end = np.cumsum(width + 1)  # one separator after each value
+    out = np.empty(int(end[-1]), dtype=np.uint8)
+    out[end - 1] = _COMMA
+    out[end[rows.shape[1] - 1 :: rows.shape[1]] - 1] = _NEWLINE
+    last = end - 2
+    out[last] = values % 10 + _ZERO
+    two = width >= 2
+    out[last[two] - 1] = values[two] // 10 % 10 + _ZERO
+    three = width == 3
+    out[last[three] - 2] = values[three] // 100 + _ZERO
+    return out.tobytes()
+
+
+# ------------------------------------------------------------------------------- download
+
+
+def fetch_mnist(
+    directory: str | os.PathLike = MNIST_DIR,
+    *,
+    mirrors: Sequence[str] = MNIST_MIRRORS,
+    progress: bool = True,
+) -> Path:
+    """Download the full MNIST and convert it to ``train.csv`` and ``test.csv``.
+
+    The four official IDX files are tried on each mirror in turn, streamed into a
+    temporary file in ``directory``, checked against their pinned sha256 and only then
+    renamed into place. A download that fails, is interrupted (Ctrl-C included) or has the
+    wrong checksum leaves nothing behind. Nothing is downloaded if the CSV files exist.
+
+    Parameters
+    ----------
+    directory : str or path-like, default=data/mnist in the repository
+        Where the ``.gz`` files and the CSV files go; ``load_mnist_csv()`` looks here.
+    mirrors : sequence of str, default=MNIST_MIRRORS
+        Base URLs ending in ``/``, tried in order.
+    progress : bool, default=True
+        Show download progress on standard error.
+
+    Returns
+    -------
+    Path
+        ``directory``, holding ``train.csv`` (60,000 rows) and ``test.csv`` (10,000 rows).
+
+    Raises
+    ------
+    OSError
+        If a file could not be fetched with the right checksum from any mirror; the
+        message lists what each mirror answered.
+
+    Examples
+    --------
+    >>> fetch_mnist()  # doctest: +SKIP
+    PosixPath('.../data/mnist')
+    """
+    directory = Path(directory)
+    if (directory / "train.csv").is_file() and (directory / "test.csv").is_file():
+        logger.info("MNIST CSV files already present in %s", directory)
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, sha256 in MNIST_FILES.items():
+        _download(name, sha256, directory, mirrors, progress)
+    return idx_dir_to_csv(directory, directory)
+
+
+def _download(name: str, sha256: str, directory: Path, mirrors: Sequence[str], progress: bool):
+    target = directory / name
+    if target.is_file() and _sha256(target) == sha256:
+        return target
+    failures = []
+    for mirror in mirrors:
+        url = mirror + name
+        try:
+            with _atomic_file(target) as f, urllib.request.urlopen(url, timeout=60) as response:
+                digest = hashlib.sha256()
+                total = int(response.headers.get("Content-Length") or 0)
+                done = 0
+                while chunk := response.read(1 << 16):
+                    f.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+                    if progress:
+                        share = f"{100 * done / total:3.0f}%" if total else f"{done:,} bytes"
+                        sys.stderr.write(f"\rdownloading {name} from {mirror}: {share}")
+                if progress:
+                    sys.stderr.write("\n")
+                if digest.hexdigest() != sha256:
+                    raise _ChecksumError(f"sha256 {digest.hexdigest()}, expected {sha256}")
+            return target
+        except (OSError, _ChecksumError) as exc:
+            failures.append(f"{url}: {exc}")
+    raise OSError(
+        f"Could not download {name} with the right checksum from any mirror:\n  "
+        + "\n  ".join(failures)
+    )
+
+
+class _ChecksumError(Exception):
+    pass
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _atomic_file(target: Path) -> Iterator[BinaryIO]:
+    """Write to a temporary file beside ``target``; rename it to ``target`` only on success.
+
+    On any exception, Ctrl-C included, the temporary file is deleted and ``target`` is left
+    as it was.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

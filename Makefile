@@ -1,0 +1,49 @@
+# cnnkit: run `make notebooks` to execute the course, `make test` to test it.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+# make notebooks QUICK=1 runs them in quick mode (less data, fewer epochs, same models).
+QUICK ?= 0
+
+.PHONY: install notebooks test lab bench bench-quick lint format clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+notebooks: install
+	@for nb in $(NOTEBOOKS); do \
+		echo "executing $$nb"; start=$$(date +%s); \
+		(cd notebooks && CNNKIT_QUICK=$(QUICK) ../$(VENV)/bin/jupyter nbconvert --to notebook \
+			--execute --inplace --ExecutePreprocessor.timeout=3600 $$(basename $$nb)) || exit 1; \
+		echo "  done in $$(( $$(date +%s) - start )) s"; \
+	done
+
+test: install
+	CNNKIT_QUICK=1 $(PY) -m pytest
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: install
+	$(PY) -m benchmarks
+
+bench-quick: install
+	$(PY) -m benchmarks --quick
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf .pytest_cache .ruff_cache .hypothesis notebooks/*.keras
+	find . -name "*.cache.npz" -not -path "./$(VENV)/*" -delete

@@ -1,0 +1,65 @@
+"""Quick mode switch and the oneDNN default that importing cnnkit sets."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import cnnkit
+
+
+@pytest.mark.parametrize(
+    ("quick", "ci", "expected"),
+    [
+        (None, None, False),
+        ("1", None, True),
+        (None, "true", True),
+        ("0", "true", False),
+        ("yes", None, True),
+        (None, "false", False),
+    ],
+)
+def test_quick_mode_reads_cnnkit_quick_then_ci(monkeypatch, quick, ci, expected):
+    for name, value in (("CNNKIT_QUICK", quick), ("CI", ci)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    assert cnnkit.quick_mode() is expected
+
+
+def run_python(code, **env):
+    environment = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    environment.update(env, TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+        timeout=120,
+    )
+    return result.stdout.strip(), result.stderr
+
+
+def test_import_cnnkit_first_turns_onednn_on_without_overriding_user():
+    out, _ = run_python("import os, cnnkit; print(os.environ['TF_ENABLE_ONEDNN_OPTS'])")
+    assert out == "1"
+    out, _ = run_python(
+        "import os, cnnkit; print(os.environ['TF_ENABLE_ONEDNN_OPTS'])", TF_ENABLE_ONEDNN_OPTS="0"
+    )
+    assert out == "0"
+
+
+def test_import_after_tensorflow_warns_how_to_fix():
+    out, err = run_python(
+        "import tensorflow, cnnkit, os; print('TF_ENABLE_ONEDNN_OPTS' in os.environ)"
+    )
+    assert out == "False"
+    assert "Import cnnkit first, or set TF_ENABLE_ONEDNN_OPTS=1" in err
+
+
+def test_describe_device_names_cpu_or_gpu():
+    text = cnnkit.describe_device()
+    assert text.startswith(("CPU", "GPU"))
