@@ -17,7 +17,9 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -56,6 +58,7 @@ _GET_DATA_HELP = (
 
 _COMMA, _NEWLINE, _ZERO = ord(","), ord("\n"), ord("0")
 _CHUNK_BYTES = 4 << 20
+_N_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 def load_sample_images() -> np.ndarray:
@@ -133,31 +136,15 @@ def read_digits_csv(
 
     opener = gzip.open if path.suffix == ".gz" else open
     pixel_chunks, label_chunks = [], []
-    n_rows = n_lines = 0
-    with opener(path, "rb") as f:
-        carry = b""
-        while True:
-            block = f.read(_CHUNK_BYTES)
-            at_end = not block
-            data = carry + block
-            if at_end:
-                data = data.rstrip(b"\r\n \t")
-                if data:
-                    data += b"\n"
-                cut = len(data)
-            else:
-                cut = data.rfind(b"\n") + 1
-            lines = data[:cut]
-            if lines.strip():
-                rows = _parse_lines(lines, first_row=n_lines + 1, path=path)
-                label_chunks.append(rows[:, 0].astype(np.int64))
-                pixel_chunks.append(rows[:, 1:])
-                n_rows += len(rows)
-            n_lines += lines.count(b"\n")
-            carry = data[cut:]
-            if at_end:
-                break
-    if n_rows == 0:
+    with opener(path, "rb") as f, ThreadPoolExecutor(_N_THREADS) as pool:
+        pending: deque[Future] = deque()
+        for first_row, lines in _line_blocks(f):
+            pending.append(pool.submit(_parse_block, lines, first_row, path))
+            while len(pending) > 2 * _N_THREADS or (pending and pending[0].done()):
+                _collect(pending.popleft().result(), pixel_chunks, label_chunks)
+        while pending:
+            _collect(pending.popleft().result(), pixel_chunks, label_chunks)
+    if not pixel_chunks:
         raise ValueError(
             f"{path} is empty: expected one row per image with {N_COLUMNS} comma-separated "
             "integers (a label 0..9, then 784 pixel values 0..255)."
@@ -169,8 +156,74 @@ def read_digits_csv(
     return X, y
 
 
+def _collect(rows: np.ndarray, pixel_chunks: list, label_chunks: list) -> None:
+    label_chunks.append(rows[:, 0].astype(np.int64))
+    pixel_chunks.append(rows[:, 1:])
+
+
+def _line_blocks(f: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """Yield (number of the first line, bytes) for blocks of complete, non-blank lines."""
+    n_lines = 0
+    carry = b""
+    while True:
+        block = f.read(_CHUNK_BYTES)
+        at_end = not block
+        data = carry + block
+        if at_end:
+            data = data.rstrip(b"\r\n \t")
+            if data:
+                data += b"\n"
+            cut = len(data)
+        else:
+            cut = data.rfind(b"\n") + 1
+        lines = data[:cut]
+        if lines.strip():
+            yield n_lines + 1, lines
+        n_lines += lines.count(b"\n")
+        carry = data[cut:]
+        if at_end:
+            return
+
+
+def _parse_block(text: bytes, first_row: int, path: Path) -> np.ndarray:
+    """Parse complete CSV lines of small integers into a (rows, 785) uint8 array.
+
+    The fast path works on whole byte arrays without per-field index arrays: the value of
+    each field is assembled at the separator that ends it from the (up to three) digits
+    before it. Cheap whole-block checks confirm the result; if any fails, the slower
+    :func:`_parse_lines` finds the first bad value and raises an error naming it.
+    """
+    if b"\r" in text:
+        text = text.replace(b"\r", b"")
+    b = np.frombuffer(text, dtype=np.uint8)
+    digit = b - np.uint8(_ZERO)
+    is_digit = digit <= 9
+    is_sep = ~is_digit
+    digit[is_sep] = 0
+    value = np.empty(len(b), dtype=np.uint16)
+    value[0] = 0
+    value[1:] = digit[:-1]
+    value[2:] += digit[:-2] * np.uint16(10)
+    value[3:] += (digit[:-3] * is_digit[1:-2]) * np.uint16(100)
+    values, kinds = value[is_sep], b[is_sep]
+    newline_at = np.flatnonzero(kinds == _NEWLINE)
+    ok = (
+        is_digit[0]
+        and not np.any(is_sep[1:] & is_sep[:-1])  # no empty field
+        and not np.any(is_digit[3:] & is_digit[2:-1] & is_digit[1:-2] & is_digit[:-3])
+        and np.count_nonzero(kinds == _COMMA) == len(kinds) - len(newline_at)
+        and np.array_equal(newline_at, np.arange(N_COLUMNS - 1, len(kinds), N_COLUMNS))
+    )
+    if ok:
+        table = values.reshape(-1, N_COLUMNS)
+        ok = table[:, 0].max() <= 9 and table[:, 1:].max() <= 255
+        if ok:
+            return table.astype(np.uint8)
+    return _parse_lines(text, first_row, path)  # raises a precise error
+
+
 def _parse_lines(text: bytes, first_row: int, path: Path) -> np.ndarray:
-    """Parse complete CSV lines of small integers into a (rows, 785) uint8 array."""
+    """Parse CSV lines field by field, raising an error that names the first bad value."""
     if b"\r" in text:
         text = text.replace(b"\r", b"")
     b = np.frombuffer(text, dtype=np.uint8)

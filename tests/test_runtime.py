@@ -31,7 +31,7 @@ def test_quick_mode_reads_cnnkit_quick_then_ci(monkeypatch, quick, ci, expected)
 
 def run_python(code, **env):
     environment = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
-    environment.update(env, TF_CPP_MIN_LOG_LEVEL="3")
+    environment.update({"TF_CPP_MIN_LOG_LEVEL": "3", **env})
     result = subprocess.run(
         [sys.executable, "-W", "always", "-c", code],
         capture_output=True,
@@ -63,3 +63,10 @@ def test_import_after_tensorflow_warns_how_to_fix():
 def test_describe_device_names_cpu_or_gpu():
     text = cnnkit.describe_device()
     assert text.startswith(("CPU", "GPU"))
+
+
+def test_quiet_import_hides_tensorflow_startup_lines_but_not_later_stderr():
+    code = "import sys, cnnkit; print('after import', file=sys.stderr)"
+    _, err = run_python(code, TF_CPP_MIN_LOG_LEVEL="2")
+    assert "oneDNN custom operations" not in err and "absl::InitializeLog" not in err
+    assert "after import" in err

@@ -1,0 +1,276 @@
+"""Tests for cnnkit.reference: every op against Keras, the size formulas, and bad arguments."""
+
+# cnnkit goes first: it must be imported before TensorFlow (oneDNN kernels).
+import cnnkit  # noqa: F401, I001
+import keras
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from scipy import signal
+
+from cnnkit.reference import (
+    conv2d,
+    conv2d_loops,
+    conv_output_size,
+    padding_amounts,
+    pool2d,
+    receptive_field,
+)
+
+HYPOTHESIS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _onednn_width_one_bug(out_w: int, strides: tuple[int, int], in_channels: int) -> bool:
+    """Shapes where TensorFlow 2.21's oneDNN Conv2D (on by default after importing cnnkit)
+    returns wrong numbers on this CPU: one input channel, output width 1, vertical stride 1
+    and horizontal stride > 1. The reference is checked against SciPy there instead."""
+    return out_w == 1 and strides[0] == 1 and strides[1] > 1 and in_channels == 1
+
+
+def _keras_conv(x, kernel, bias, strides, padding):
+    layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], strides, padding=padding)
+    layer.build(x.shape)
+    layer.set_weights([kernel, bias])
+    return keras.ops.convert_to_numpy(layer(x))
+
+
+def _keras_pool(x, pool_size, strides, padding, mode):
+    cls = keras.layers.MaxPool2D if mode == "max" else keras.layers.AveragePooling2D
+    return keras.ops.convert_to_numpy(cls(pool_size, strides, padding=padding)(x))
+
+
+@st.composite
+def conv_cases(draw):
+    """Random batch, sizes, channels, kernel, strides and padding (kernel fits if "valid")."""
+    padding = draw(st.sampled_from(["valid", "same"]))
+    kh, kw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    low_h, low_w = (kh, kw) if padding == "valid" else (1, 1)
+    shape = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(low_h, 12)),
+        draw(st.integers(low_w, 12)),
+        draw(st.integers(1, 4)),
+    )
+    strides = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    return shape, (kh, kw), strides, padding, draw(st.integers(1, 4)), draw(st.integers(0, 999))
+
+
+@given(conv_cases())
+@HYPOTHESIS
+def test_conv2d_matches_keras_conv2d(case):
+    shape, (kh, kw), strides, padding, filters, seed = case
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=shape).astype("float32")
+    kernel = rng.normal(size=(kh, kw, shape[3], filters)).astype("float32")
+    bias = rng.normal(size=filters).astype("float32")
+    ours = conv2d(x, kernel, bias, strides, padding)
+    assume(not _onednn_width_one_bug(ours.shape[2], strides, shape[3]))
+    expected = _keras_conv(x, kernel, bias, strides, padding)
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(conv2d_loops(x, kernel, bias, strides, padding), ours, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("shape", "kernel_hw", "strides", "padding"),
+    [
+        ((2, 7, 3, 1), (4, 3), (1, 2), "valid"),
+        ((1, 5, 4, 1), (3, 3), (1, 3), "valid"),
+        ((2, 9, 3, 1), (2, 3), (1, 4), "same"),
+        ((3, 4, 2, 1), (1, 5), (1, 4), "same"),
+    ],
+)
+def test_conv2d_matches_scipy_where_onednn_is_wrong(shape, kernel_hw, strides, padding):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=shape)
+    kernel = rng.normal(size=(*kernel_hw, 1, 2))
+    ours = conv2d(x, kernel, None, strides, padding)
+    (top, bottom), (left, right) = (
+        padding_amounts(n, k, s, padding)
+        for n, k, s in zip(shape[1:3], kernel_hw, strides, strict=True)
+    )
+    for n in range(shape[0]):
+        image = np.pad(x[n, :, :, 0], ((top, bottom), (left, right)))
+        for f in range(2):
+            full = signal.correlate2d(image, kernel[:, :, 0, f], mode="valid")
+            np.testing.assert_allclose(ours[n, :, :, f], full[:: strides[0], :: strides[1]])
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("strides", [1, 2, (2, 3)])
+@pytest.mark.parametrize(("kernel_size", "in_ch", "out_ch"), [(1, 1, 1), (3, 3, 5), ((2, 5), 2, 3)])
+def test_conv2d_grid_matches_keras(padding, strides, kernel_size, in_ch, out_ch):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 11, 8, in_ch)).astype("float32")
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    kernel = rng.normal(size=(kh, kw, in_ch, out_ch)).astype("float32")
+    bias = rng.normal(size=out_ch).astype("float32")
+    expected = _keras_conv(x, kernel, bias, strides, padding)
+    np.testing.assert_allclose(conv2d(x, kernel, bias, strides, padding), expected, atol=1e-4)
+
+
+def test_conv2d_is_cross_correlation_not_flipped():
+    x = np.zeros((1, 3, 3, 1))
+    x[0, 1, 1, 0] = 1.0  # a single bright pixel
+    kernel = np.arange(9.0).reshape(3, 3, 1, 1)
+    out = conv2d(x, kernel, padding="same")[0, :, :, 0]
+    np.testing.assert_array_equal(out, kernel[::-1, ::-1, 0, 0])  # the impulse response is flipped
+
+
+def test_conv2d_int_padding_is_zeros_on_each_side():
+    x = np.random.default_rng(2).normal(size=(1, 5, 5, 2))
+    kernel = np.random.default_rng(3).normal(size=(3, 3, 2, 4))
+    out = conv2d(x, kernel, padding=1)
+    assert out.shape == (1, 5, 5, 4)  # the 5x5, 3x3, stride 1, padding 1 example
+    np.testing.assert_allclose(out, conv2d(x, kernel, padding="same"))
+    padded = np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    np.testing.assert_allclose(conv2d(x, kernel, padding=2), conv2d(padded, kernel))
+
+
+@st.composite
+def pool_cases(draw):
+    padding = draw(st.sampled_from(["valid", "same"]))
+    ph, pw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    low_h, low_w = (ph, pw) if padding == "valid" else (1, 1)
+    shape = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(low_h, 12)),
+        draw(st.integers(low_w, 12)),
+        draw(st.integers(1, 4)),
+    )
+    strides = draw(st.one_of(st.none(), st.tuples(st.integers(1, 4), st.integers(1, 4))))
+    mode = draw(st.sampled_from(["max", "avg"]))
+    return shape, (ph, pw), strides, padding, mode, draw(st.integers(0, 999))
+
+
+@given(pool_cases())
+@HYPOTHESIS
+def test_pool2d_matches_keras(case):
+    shape, pool_size, strides, padding, mode, seed = case
+    x = np.random.default_rng(seed).normal(size=shape).astype("float32")
+    expected = _keras_pool(x, pool_size, strides, padding, mode)
+    ours = pool2d(x, pool_size, strides, padding, mode)
+    assert ours.shape == expected.shape
+    np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_pool2d_seed_example():
+    x = np.arange(1.0, 17.0).reshape(1, 4, 4, 1)
+    np.testing.assert_array_equal(pool2d(x, 2)[0, :, :, 0], [[6, 8], [14, 16]])
+    np.testing.assert_array_equal(pool2d(x, 2, mode="avg")[0, :, :, 0], [[3.5, 5.5], [11.5, 13.5]])
+
+
+def test_same_average_pooling_ignores_padding():
+    x = np.ones((1, 3, 3, 1))
+    out = pool2d(x, 2, padding="same", mode="avg")
+    assert out.shape == (1, 2, 2, 1)
+    np.testing.assert_array_equal(out, 1.0)  # zero padding would give 0.5 and 0.25 at the border
+    np.testing.assert_array_equal(out, _keras_pool(x.astype("float32"), 2, None, "same", "avg"))
+
+
+@pytest.mark.parametrize("input_size", [1, 2, 5, 7, 10, 28, 427, 640])
+@pytest.mark.parametrize("kernel_size", [1, 2, 3, 5, 7])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_conv_output_size_matches_keras_shapes(input_size, kernel_size, stride, padding):
+    if padding == "valid" and kernel_size > input_size:
+        with pytest.raises(ValueError, match="larger than the padded input"):
+            conv_output_size(input_size, kernel_size, stride, padding)
+        return
+    layer = keras.layers.Conv2D(1, kernel_size, stride, padding=padding)
+    _, out_h, out_w, _ = layer.compute_output_shape((None, input_size, input_size + 3, 1))
+    assert conv_output_size(input_size, kernel_size, stride, padding) == out_h
+    assert conv_output_size(input_size + 3, kernel_size, stride, padding) == out_w
+    expected = (
+        -(-input_size // stride) if padding == "same" else (input_size - kernel_size) // stride + 1
+    )
+    assert conv_output_size(input_size, kernel_size, stride, padding) == expected
+
+
+def test_conv_output_size_formula_values():
+    assert conv_output_size(5, 3, 1, 1) == 5  # (5 - 3 + 2) / 1 + 1
+    assert conv_output_size(7, 3, 2, 0) == 3
+    assert conv_output_size(32, 5, 1, 0) == 28
+    assert conv_output_size(227, 11, 4, 0) == 55  # AlexNet's first layer
+    assert conv_output_size(6, 3, 2, 0) == 2  # (6 - 3) / 2 + 1 = 2.5, rounded down like Keras
+
+
+def test_padding_amounts_put_the_odd_zero_after():
+    assert padding_amounts(5, 3, 1, "same") == (1, 1)
+    assert padding_amounts(5, 4, 1, "same") == (1, 2)
+    assert padding_amounts(6, 3, 2, "same") == (0, 1)
+    assert padding_amounts(5, 3, 1, "valid") == (0, 0)
+    assert padding_amounts(5, 3, 1, 2) == (2, 2)
+
+
+def _measured_receptive_field(layers, size: int = 64) -> int:
+    """Push one bright pixel at a time through 'valid' convolutions with all-ones kernels
+    (1 x k, so only widths matter) and count which input pixels reach output pixel 0."""
+    seen = []
+    for position in range(size):
+        x = np.zeros((1, 1, size, 1))
+        x[0, 0, position, 0] = 1.0
+        for kernel, stride in layers:
+            x = conv2d(x, np.ones((1, kernel, 1, 1)), strides=(1, stride))
+        if x[0, 0, 0, 0] > 0:
+            seen.append(position)
+    return max(seen) - min(seen) + 1
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [(3, 1)] * 3,
+        [(7, 1)],
+        [(3, 2), (3, 1)],
+        [(7, 2), (3, 2), (3, 1)],
+        [(2, 2)] * 4,
+        [(5, 3), (2, 1)],
+    ],
+)
+def test_receptive_field_matches_measurement(layers):
+    assert receptive_field(layers) == _measured_receptive_field(layers)
+
+
+def test_receptive_field_accepts_plain_kernel_sizes():
+    assert receptive_field([3, 3, 3]) == 7
+    assert receptive_field([]) == 1
+    assert receptive_field([5, (3, 1)]) == 7
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: conv2d(np.zeros((1, 3, 3, 1)), np.zeros((5, 5, 1, 1))), "larger than the input"),
+        (lambda: conv2d(np.zeros((1, 8, 8, 1)), np.zeros((3, 3, 1, 1)), strides=0), "positive"),
+        (
+            lambda: conv2d(np.zeros((1, 8, 8, 1)), np.zeros((3, 3, 1, 1)), strides=(1, -1)),
+            "positive",
+        ),
+        (lambda: conv2d(np.zeros((8, 8, 1)), np.zeros((3, 3, 1, 1))), "rank 4.*got rank 3"),
+        (lambda: conv2d(np.zeros((1, 8, 8, 1)), np.zeros((3, 3, 1))), "kernel must have rank 4"),
+        (lambda: conv2d(np.zeros((1, 8, 8, 2)), np.zeros((3, 3, 1, 1))), "input channels"),
+        (
+            lambda: conv2d(np.zeros((1, 8, 8, 1)), np.zeros((3, 3, 1, 2)), bias=np.zeros(3)),
+            r"bias must have shape \(2,\)",
+        ),
+        (lambda: conv2d(np.zeros((1, 8, 8, 1)), np.zeros((3, 3, 1, 1)), padding="full"), "padding"),
+        (lambda: conv2d_loops(np.zeros((1, 2, 2, 1)), np.zeros((3, 3, 1, 1))), "larger"),
+        (lambda: pool2d(np.zeros((1, 1, 1, 1)), 2), "pool size 2 is larger than the input"),
+        (lambda: pool2d(np.zeros((1, 4, 4, 1)), 2, strides=0), "positive"),
+        (lambda: pool2d(np.zeros((4, 4)), 2), "rank 4"),
+        (lambda: pool2d(np.zeros((1, 4, 4, 1)), 2, mode="min"), "mode"),
+        (lambda: pool2d(np.zeros((1, 4, 4, 1)), 2, padding=1), "padding"),
+        (lambda: pool2d(np.zeros((1, 4, 4, 1)), 0), "positive"),
+        (lambda: conv_output_size(3, 5, 1, "valid"), "larger than the padded input"),
+        (lambda: conv_output_size(8, 3, 0), "positive"),
+        (lambda: conv_output_size(8, 3, 1, -1), "padding"),
+        (lambda: receptive_field([(3, 0)]), "stride of layer 0"),
+        (lambda: receptive_field([(3, 1, 1)]), "layer 0"),
+        (lambda: receptive_field([0]), "kernel size of layer 0"),
+    ],
+)
+def test_bad_arguments_raise_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
