@@ -1,0 +1,208 @@
+"""Custom Keras layers of the course, registered so that .keras files load them back."""
+
+import keras
+from keras import ops
+
+
+def _check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return value
+
+
+@keras.saving.register_keras_serializable(package="cnnkit")
+class ResidualUnit(keras.layers.Layer):
+    """A ResNet basic block: two 3x3 convolutions and a shortcut that adds the input back.
+
+    Main path: Conv2D(filters, 3, strides, same, no bias) -> BatchNormalization -> activation
+    -> Conv2D(filters, 3, 1, same, no bias) -> BatchNormalization. Skip path: the identity
+    when the output has the input's shape, else a 1x1 projection Conv2D(filters, 1, strides,
+    same, no bias) -> BatchNormalization (when ``strides > 1`` or the channel count changes).
+    Output: ``activation(main + skip)``.
+
+    When the layer is built for 1x1 feature maps, its stride-1 3x3 convolutions only ever
+    see data through the kernel's centre tap (the other 8 taps see "same" padding), so
+    they run as a matrix product with that tap: same outputs, same gradients, same weights
+    (the full 3x3 kernel is kept), and much faster on CPUs.
+
+    Parameters
+    ----------
+    filters : int
+        Number of output channels (> 0).
+    strides : int, default=1
+        Stride of the first convolution and of the projection (> 0).
+    activation : str or callable, default="relu"
+        Activation after the first batch norm and after the addition.
+    bn_momentum : float, default=0.99
+        Momentum of the batch norms' moving mean and variance (Keras' default). Lower
+        values (0.9) let the moving statistics catch up faster in short trainings.
+    **kwargs
+        Passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> unit = ResidualUnit(64, strides=2)
+    >>> unit(np.zeros((1, 8, 8, 32), "float32")).shape
+    (1, 4, 4, 64)
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        strides: int = 1,
+        activation="relu",
+        bn_momentum: float = 0.99,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = _check_positive_int("filters", filters)
+        self.strides = _check_positive_int("strides", strides)
+        if not 0.0 <= bn_momentum < 1.0:
+            raise ValueError(f"bn_momentum must be in [0, 1), got {bn_momentum!r}.")
+        self.bn_momentum = float(bn_momentum)
+        self.activation = keras.activations.get(activation)
+        conv = dict(padding="same", use_bias=False)
+        self.conv1 = keras.layers.Conv2D(filters, 3, strides=strides, name="conv1", **conv)
+        self.bn1 = keras.layers.BatchNormalization(momentum=self.bn_momentum, name="bn1")
+        self.conv2 = keras.layers.Conv2D(filters, 3, strides=1, name="conv2", **conv)
+        self.bn2 = keras.layers.BatchNormalization(momentum=self.bn_momentum, name="bn2")
+        self.skip_conv = None
+        self.skip_bn = None
+        self._centre_tap = (False, False)
+
+    def build(self, input_shape):
+        in_channels = input_shape[-1]
+        if self.strides > 1 or in_channels != self.filters:
+            self.skip_conv = keras.layers.Conv2D(
+                self.filters,
+                1,
+                strides=self.strides,
+                padding="same",
+                use_bias=False,
+                name="skip_conv",
+            )
+            self.skip_bn = keras.layers.BatchNormalization(
+                momentum=self.bn_momentum, name="skip_bn"
+            )
+        self.conv1.build(input_shape)
+        mid_shape = self.conv1.compute_output_shape(input_shape)
+        self.bn1.build(mid_shape)
+        self.conv2.build(mid_shape)
+        self.bn2.build(mid_shape)
+        if self.skip_conv is not None:
+            self.skip_conv.build(input_shape)
+            self.skip_bn.build(mid_shape)
+        # A 3x3 "same" convolution with stride 1 on a 1x1 map only uses the centre tap.
+        self._centre_tap = (
+            self.strides == 1 and _is_one_by_one(input_shape),
+            _is_one_by_one(mid_shape),
+        )
+
+    def _conv(self, conv, x, centre_tap):
+        if not centre_tap:
+            return conv(x)
+        y = ops.matmul(ops.reshape(x, (-1, ops.shape(x)[-1])), conv.kernel[1, 1])
+        return ops.reshape(y, (-1, 1, 1, self.filters))
+
+    def call(self, inputs, training=None):
+        x = self._conv(self.conv1, inputs, self._centre_tap[0])
+        x = self.activation(self.bn1(x, training=training))
+        x = self._conv(self.conv2, x, self._centre_tap[1])
+        x = self.bn2(x, training=training)
+        skip = inputs
+        if self.skip_conv is not None:
+            skip = self.skip_bn(self.skip_conv(inputs), training=training)
+        return self.activation(x + skip)
+
+    def compute_output_shape(self, input_shape):
+        return self.conv1.compute_output_shape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=self.filters,
+            strides=self.strides,
+            activation=keras.activations.serialize(self.activation),
+            bn_momentum=self.bn_momentum,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["activation"] = keras.activations.deserialize(config["activation"])
+        return cls(**config)
+
+
+def _is_one_by_one(shape) -> bool:
+    return len(shape) == 4 and shape[1] == 1 and shape[2] == 1
+
+
+@keras.saving.register_keras_serializable(package="cnnkit")
+class DepthwiseMaxPool2D(keras.layers.Layer):
+    """Depthwise (channel) max pooling: the maximum over groups of neighbouring channels.
+
+    Ordinary pooling shrinks height and width and keeps every channel. This layer does the
+    opposite, as in chapter 14 of Géron's *Hands-On Machine Learning*: it keeps height and
+    width and replaces each group of ``pool_size`` consecutive channels (0..k-1, k..2k-1,
+    ...) by their pixel-wise maximum, so the channel count is divided by ``pool_size``.
+    If the channels are features that detect the same pattern in different orientations
+    or scales, the output responds to the pattern whichever of them fired.
+
+    Parameters
+    ----------
+    pool_size : int, default=3
+        Number of consecutive channels pooled together (> 0). The input channel count
+        must be a multiple of it.
+    **kwargs
+        Passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
+
+    Raises
+    ------
+    ValueError
+        If ``pool_size`` is not a positive int, or (when built) the channel count is
+        unknown or not a multiple of ``pool_size``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(6, dtype="float32").reshape(1, 1, 1, 6)
+    >>> DepthwiseMaxPool2D(pool_size=3)(x).numpy().ravel()  # max of 0,1,2 and of 3,4,5
+    array([2., 5.], dtype=float32)
+    """
+
+    def __init__(self, pool_size: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = _check_positive_int("pool_size", pool_size)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if len(input_shape) != 4:
+            raise ValueError(
+                "DepthwiseMaxPool2D expects inputs of rank 4 (batch, height, width, "
+                f"channels), got shape {tuple(input_shape)}."
+            )
+        if channels is None or channels % self.pool_size != 0:
+            raise ValueError(
+                f"DepthwiseMaxPool2D(pool_size={self.pool_size}) needs a channel count that "
+                f"is a multiple of {self.pool_size}, got {channels} channels "
+                f"(input shape {tuple(input_shape)})."
+            )
+
+    def call(self, inputs):
+        k = self.pool_size
+        # inputs[..., i::k] holds channels i, i+k, i+2k, ...: its channel g is the i-th
+        # member of group g, so the running maximum over i is the maximum of each group.
+        outputs = inputs[..., 0::k]
+        for i in range(1, k):
+            outputs = ops.maximum(outputs, inputs[..., i::k])
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] // self.pool_size)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(pool_size=self.pool_size)
+        return config
