@@ -43,3 +43,164 @@ def mnist_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), n_classes: int = 
         ],
         name="mnist_cnn",
     )
+
+
+def resnet34(
+    input_shape: tuple[int, int, int] = (28, 28, 1),
+    n_classes: int = 10,
+    bn_momentum: float = 0.99,
+) -> keras.Model:
+    """Build ResNet-34 from residual units, as a Sequential model.
+
+    Stem: Conv2D(64, 7, strides=2, same, no bias) -> BatchNormalization -> ReLU ->
+    MaxPool2D(3, strides=2, same). Then 16 :class:`cnnkit.layers.ResidualUnit` blocks,
+    3 x 64, 4 x 128, 6 x 256 and 3 x 512 filters, with stride 2 where the filter count
+    changes, then GlobalAvgPool2D -> Flatten -> Dense(n_classes, softmax).
+    For 28x28x1 input and 10 classes it has 21,300,554 parameters.
+
+    Parameters
+    ----------
+    input_shape : tuple of int, default=(28, 28, 1)
+        Height, width and channels of one image.
+    n_classes : int, default=10
+        Number of output classes.
+    bn_momentum : float, default=0.99
+        Momentum of every batch norm's moving statistics (0.99 is Keras' default; 0.9 suits
+        short trainings on small data sets).
+
+    Returns
+    -------
+    keras.Sequential
+        The uncompiled model; layers are named ``stem_conv``, ``stem_bn``, ``stem_relu``,
+        ``stem_pool``, ``stage2_unit1`` ... ``stage5_unit3``, ``avg_pool``, ``flatten``,
+        ``predictions``.
+
+    Examples
+    --------
+    >>> model = resnet34()
+    >>> model.count_params()
+    21300554
+    """
+    from cnnkit.layers import ResidualUnit
+
+    model = keras.Sequential(name="resnet34")
+    model.add(keras.Input(shape=input_shape))
+    model.add(layers.Conv2D(64, 7, strides=2, padding="same", use_bias=False, name="stem_conv"))
+    model.add(layers.BatchNormalization(momentum=bn_momentum, name="stem_bn"))
+    model.add(layers.Activation("relu", name="stem_relu"))
+    model.add(layers.MaxPool2D(3, strides=2, padding="same", name="stem_pool"))
+    prev_filters = 64
+    stage, unit = 1, 0
+    for filters in [64] * 3 + [128] * 4 + [256] * 6 + [512] * 3:
+        if filters != prev_filters:
+            stage, unit = stage + 1, 0
+        unit += 1
+        strides = 1 if filters == prev_filters else 2
+        model.add(
+            ResidualUnit(
+                filters,
+                strides=strides,
+                bn_momentum=bn_momentum,
+                name=f"stage{stage + 1}_unit{unit}",
+            )
+        )
+        prev_filters = filters
+    model.add(layers.GlobalAvgPool2D(name="avg_pool"))
+    model.add(layers.Flatten(name="flatten"))
+    model.add(layers.Dense(n_classes, activation="softmax", name="predictions"))
+    return model
+
+
+_LENET_POOLING = {"avg": layers.AvgPool2D, "max": layers.MaxPool2D}
+
+
+def lenet5(
+    input_shape: tuple[int, int, int] = (28, 28, 1),
+    n_classes: int = 10,
+    activation: str = "sigmoid",
+    pooling: str = "avg",
+) -> keras.Model:
+    """Build LeNet-5 (LeCun et al., 1998) in its common modern form, as a Sequential model.
+
+    Conv2D(6, 5, same) -> Pool(2, 2) -> Conv2D(16, 5) -> Pool(2, 2) -> Flatten ->
+    Dense(120) -> Dense(84) -> Dense(n_classes), with ``activation`` after every layer
+    but the last, which returns logits (train with ``from_logits=True``). The defaults
+    (sigmoid, average pooling) follow the original; ``activation="relu", pooling="max"``
+    gives the modern variant with the same shapes and parameters. For 28x28x1 input and
+    10 classes it has 61,706 parameters, and the feature maps are 28x28x6, 14x14x6,
+    10x10x16 and 5x5x16 (400 values after Flatten).
+
+    Parameters
+    ----------
+    input_shape : tuple of int, default=(28, 28, 1)
+        Height, width and channels of one image; height and width must be at least 12.
+    n_classes : int, default=10
+        Number of output classes (logits).
+    activation : str, default="sigmoid"
+        Any Keras activation name, e.g. "sigmoid", "tanh" or "relu".
+    pooling : {"avg", "max"}, default="avg"
+        Average pooling (the original "subsampling") or max pooling.
+
+    Returns
+    -------
+    keras.Sequential
+        The uncompiled model; layers are named ``c1_conv``, ``s2_pool``, ``c3_conv``,
+        ``s4_pool``, ``flatten``, ``c5_dense``, ``f6_dense`` and ``output`` after the
+        paper's C1, S2, C3, S4, C5 and F6.
+
+    Raises
+    ------
+    ValueError
+        For an input shape that is not three positive ints or is smaller than 12x12, fewer
+        than 2 classes, an unknown activation or an unknown pooling.
+
+    Examples
+    --------
+    >>> model = lenet5()
+    >>> model.count_params()
+    61706
+    >>> model.output_shape
+    (None, 10)
+    """
+    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if (
+        shape is None
+        or len(shape) != 3
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape)
+    ):
+        raise ValueError(
+            f"input_shape must be (height, width, channels) of positive ints, got {input_shape!r}"
+        )
+    if shape[0] < 12 or shape[1] < 12:
+        raise ValueError(
+            f"LeNet-5 needs images of at least 12x12 pixels (two 2x2 poolings around a "
+            f"5x5 valid convolution), got {shape[0]}x{shape[1]}"
+        )
+    if not isinstance(n_classes, int) or isinstance(n_classes, bool) or n_classes < 2:
+        raise ValueError(f"n_classes must be an int of at least 2, got {n_classes!r}")
+    if pooling not in _LENET_POOLING:
+        raise ValueError(f'pooling must be "avg" or "max", got {pooling!r}')
+    try:
+        if not isinstance(activation, str):
+            raise ValueError
+        keras.activations.get(activation)
+    except ValueError:
+        raise ValueError(
+            f'activation must be the name of a Keras activation such as "sigmoid" or "relu", '
+            f"got {activation!r}"
+        ) from None
+    pool = _LENET_POOLING[pooling]
+    return keras.Sequential(
+        [
+            keras.Input(shape=shape),
+            layers.Conv2D(6, 5, padding="same", activation=activation, name="c1_conv"),
+            pool(2, strides=2, name="s2_pool"),
+            layers.Conv2D(16, 5, activation=activation, name="c3_conv"),
+            pool(2, strides=2, name="s4_pool"),
+            layers.Flatten(name="flatten"),
+            layers.Dense(120, activation=activation, name="c5_dense"),
+            layers.Dense(84, activation=activation, name="f6_dense"),
+            layers.Dense(n_classes, name="output"),
+        ],
+        name=f"lenet5_{activation}_{pooling}",
+    )
