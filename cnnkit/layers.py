@@ -102,7 +102,8 @@ class ResidualUnit(keras.layers.Layer):
     def _conv(self, conv, x, centre_tap):
         if not centre_tap:
             return conv(x)
-        y = ops.matmul(ops.reshape(x, (-1, ops.shape(x)[-1])), conv.kernel[1, 1])
+        kernel = ops.cast(conv.kernel[1, 1], x.dtype)  # (in, out): the centre tap
+        y = ops.matmul(ops.reshape(x, (-1, ops.shape(x)[-1])), kernel)
         return ops.reshape(y, (-1, 1, 1, self.filters))
 
     def call(self, inputs, training=None):
@@ -132,7 +133,7 @@ class ResidualUnit(keras.layers.Layer):
     def from_config(cls, config):
         config = dict(config)
         config["activation"] = keras.activations.deserialize(config["activation"])
-        return cls(**config)
+        return super().from_config(config)
 
 
 def _is_one_by_one(shape) -> bool:
