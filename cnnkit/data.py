@@ -481,9 +481,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
     Examples
     --------
-    >>> labels = read_idx(FASHION_MNIST_IDX_DIR / "t10k-labels-idx1-ubyte.gz")  # doctest: +SKIP
-    >>> labels.shape  # doctest: +SKIP
-    (10000,)
+    With Debian's ``dataset-fashion-mnist`` installed::
+
+        labels = read_idx(FASHION_MNIST_IDX_DIR / "t10k-labels-idx1-ubyte.gz")
+        labels.shape  # (10000,)
     """
     path = Path(path)
     if not path.is_file():
@@ -538,10 +539,11 @@ def idx_to_csv(
 
     Examples
     --------
-    >>> src = FASHION_MNIST_IDX_DIR  # doctest: +SKIP
-    >>> idx_to_csv(src / "t10k-images-idx3-ubyte.gz", src / "t10k-labels-idx1-ubyte.gz",
-    ...            "data/fashion-mnist/test.csv")  # doctest: +SKIP
-    PosixPath('data/fashion-mnist/test.csv')
+    With Debian's ``dataset-fashion-mnist`` installed::
+
+        src = FASHION_MNIST_IDX_DIR
+        idx_to_csv(src / "t10k-images-idx3-ubyte.gz", src / "t10k-labels-idx1-ubyte.gz",
+                   "data/fashion-mnist/test.csv")
     """
     pixels, targets = read_idx(images), read_idx(labels)
     if pixels.ndim != 3 or pixels.shape[1:] != (28, 28):
@@ -587,8 +589,10 @@ def idx_dir_to_csv(source: str | os.PathLike, directory: str | os.PathLike) -> P
 
     Examples
     --------
-    >>> idx_dir_to_csv(FASHION_MNIST_IDX_DIR, "data/fashion-mnist")  # doctest: +SKIP
-    PosixPath('data/fashion-mnist')
+    With Debian's ``dataset-fashion-mnist`` installed::
+
+        idx_dir_to_csv(FASHION_MNIST_IDX_DIR, "data/fashion-mnist")
+        load_mnist_csv("data/fashion-mnist")
     """
     source, directory = Path(source), Path(directory)
     for split, prefix in _SPLITS.items():
@@ -660,8 +664,10 @@ def fetch_mnist(
 
     Examples
     --------
-    >>> fetch_mnist()  # doctest: +SKIP
-    PosixPath('.../data/mnist')
+    With a network connection::
+
+        fetch_mnist()                      # data/mnist/train.csv and test.csv
+        load_mnist_csv()                   # now picks the full MNIST
     """
     directory = Path(directory)
     if (directory / "train.csv").is_file() and (directory / "test.csv").is_file():

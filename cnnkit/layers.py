@@ -43,7 +43,7 @@ class ResidualUnit(keras.layers.Layer):
     --------
     >>> import numpy as np
     >>> unit = ResidualUnit(64, strides=2)
-    >>> unit(np.zeros((1, 8, 8, 32), "float32")).shape
+    >>> tuple(unit(np.zeros((1, 8, 8, 32), "float32")).shape)
     (1, 4, 4, 64)
     """
 

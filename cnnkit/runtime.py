@@ -42,8 +42,8 @@ def describe_device() -> str:
 
     Examples
     --------
-    >>> describe_device()  # doctest: +SKIP
-    'CPU (no GPU found), oneDNN on'
+    >>> describe_device()[:3] in ("CPU", "GPU")
+    True
     """
     import tensorflow as tf
 
