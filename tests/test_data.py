@@ -2,13 +2,14 @@
 
 import gzip
 import hashlib
+import os
 import re
+
+from cnnkit import data
 
 import numpy as np
 import pandas as pd
 import pytest
-
-from cnnkit import data
 
 
 def write_csv(path, rows, *, newline="\n", trailing=True):
@@ -262,3 +263,11 @@ def test_atomic_file_leaves_nothing_on_interrupt(tmp_path):
             f.write(b"half")
             raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_file_gives_usual_permissions(tmp_path):
+    with data._atomic_file(tmp_path / "out.bin") as f:
+        f.write(b"x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "out.bin").stat().st_mode & 0o777 == 0o666 & ~umask

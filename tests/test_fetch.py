@@ -8,11 +8,11 @@ import hashlib
 import http.server
 import threading
 
-import numpy as np
-import pytest
-
 from cnnkit import data
 from cnnkit.__main__ import main as cli_main
+
+import numpy as np
+import pytest
 
 N_TRAIN, N_TEST = 12, 5
 

@@ -1,10 +1,5 @@
 """Tests for cnnkit.plotting: figures and axes come back, and the right images are drawn."""
 
-import matplotlib
-import matplotlib.pyplot as plt
-import numpy as np
-import pytest
-
 from cnnkit.plotting import (
     plot_before_after,
     plot_feature_maps,
@@ -12,6 +7,11 @@ from cnnkit.plotting import (
     plot_images,
     plot_matrix,
 )
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
 matplotlib.use("Agg")  # no display needed
 RNG = np.random.default_rng(0)

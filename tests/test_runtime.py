@@ -4,9 +4,9 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 import cnnkit
+
+import pytest
 
 
 @pytest.mark.parametrize(
