@@ -339,8 +339,8 @@ def _write_cache(path: Path, X: np.ndarray, y: np.ndarray) -> None:
 # ----------------------------------------------------------------------- MNIST loading
 
 
-def find_mnist_csv(directory: str | os.PathLike | None = None) -> tuple[Path, str]:
-    """Decide which digit CSV data set to use and say why.
+def find_mnist_csv(directory: str | os.PathLike | None = None) -> tuple[Path, Path, str]:
+    """Find the digit CSV data set to use, and say which one it is and why.
 
     With ``directory=None`` the choice is, in order: the folder in the ``CNNKIT_DATA``
     environment variable; the full MNIST under ``data/mnist/`` if ``fetch_mnist`` has
@@ -353,28 +353,46 @@ def find_mnist_csv(directory: str | os.PathLike | None = None) -> tuple[Path, st
 
     Returns
     -------
-    directory : Path
-        The folder chosen.
+    train_file, test_file : Path
+        The training and test CSV files.
     description : str
         One sentence that says which data set it is and why it was chosen.
 
+    Raises
+    ------
+    FileNotFoundError
+        If the folder lacks a train or test file; the message says how to get the data.
+
     Examples
     --------
-    >>> folder, why = find_mnist_csv(SAMPLE_DIR)
-    >>> folder.name
-    'mnist_sample'
+    >>> train_file, test_file, why = find_mnist_csv(SAMPLE_DIR)
+    >>> train_file.name, test_file.name
+    ('train.csv.gz', 'test.csv.gz')
     """
     if directory is not None:
-        return Path(directory), f"digit CSV files in {directory} (given as argument)"
-    if os.environ.get("CNNKIT_DATA"):
+        folder, why = Path(directory), f"digit CSV files in {directory} (given as argument)"
+    elif os.environ.get("CNNKIT_DATA"):
         folder = Path(os.environ["CNNKIT_DATA"])
-        return folder, f"digit CSV files in {folder} (from the CNNKIT_DATA environment variable)"
-    if _split_file(MNIST_DIR, "train") and _split_file(MNIST_DIR, "test"):
-        return MNIST_DIR, "the full MNIST (60,000 + 10,000 digits) fetched into data/mnist/"
-    return SAMPLE_DIR, (
-        "the bundled MNIST sample in data/mnist_sample/ (4,000 training + 1,000 test digits; "
-        "run `python -m cnnkit fetch-mnist` for the full 70,000)"
-    )
+        why = f"digit CSV files in {folder} (from the CNNKIT_DATA environment variable)"
+    elif _split_file(MNIST_DIR, "train") and _split_file(MNIST_DIR, "test"):
+        folder, why = MNIST_DIR, "the full MNIST (60,000 + 10,000 digits) fetched into data/mnist/"
+    else:
+        folder, why = (
+            SAMPLE_DIR,
+            (
+                "the bundled MNIST sample in data/mnist_sample/ (4,000 training + 1,000 test "
+                "digits; run `python -m cnnkit fetch-mnist` for the full 70,000)"
+            ),
+        )
+    files = []
+    for split in ("train", "test"):
+        path = _split_file(folder, split)
+        if path is None:
+            raise FileNotFoundError(
+                f"No {split}.csv or {split}.csv.gz in {folder}. {_GET_DATA_HELP}"
+            )
+        files.append(path)
+    return files[0], files[1], why
 
 
 def _split_file(directory: Path, split: str) -> Path | None:
@@ -425,19 +443,11 @@ def load_mnist_csv(
     """
     if n_valid < 0:
         raise ValueError(f"n_valid must be 0 or more, got {n_valid}.")
-    folder, description = find_mnist_csv(directory)
+    train_file, test_file, description = find_mnist_csv(directory)
     logger.info("cnnkit.data: using %s", description)
-    arrays = {}
-    for split in ("train", "test"):
-        path = _split_file(folder, split)
-        if path is None:
-            raise FileNotFoundError(
-                f"No {split}.csv or {split}.csv.gz in {folder}. {_GET_DATA_HELP}"
-            )
-        arrays[split] = read_digits_csv(path, cache=cache)
-    X, y = arrays["train"]
+    X, y = read_digits_csv(train_file, cache=cache)
+    X_test, y_test = read_digits_csv(test_file, cache=cache)
     n_valid = min(n_valid, len(X) // 10)
-    X_test, y_test = arrays["test"]
     return (
         (_to_images(X[n_valid:]), y[n_valid:]),
         (_to_images(X[:n_valid]), y[:n_valid]),

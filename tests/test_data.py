@@ -187,16 +187,17 @@ def test_load_mnist_csv_directory_choice_and_n_valid(tmp_path, monkeypatch):
     write_csv(tmp_path / "train.csv", digit_rows(100, seed=4))
     write_csv(tmp_path / "test.csv", digit_rows(20, seed=5))
     monkeypatch.setenv("CNNKIT_DATA", str(tmp_path))
-    folder, why = data.find_mnist_csv()
-    assert folder == tmp_path and "CNNKIT_DATA" in why
+    train_file, test_file, why = data.find_mnist_csv()
+    assert (train_file, test_file) == (tmp_path / "train.csv", tmp_path / "test.csv")
+    assert "CNNKIT_DATA" in why
     (X_train, _), (X_valid, _), (X_test, _) = data.load_mnist_csv(n_valid=5)
     assert (len(X_train), len(X_valid), len(X_test)) == (95, 5, 20)
     (X_train, _), (X_valid, _), _ = data.load_mnist_csv()  # 5000 capped at 10% of 100
     assert (len(X_train), len(X_valid)) == (90, 10)
     monkeypatch.delenv("CNNKIT_DATA")
     monkeypatch.setattr(data, "MNIST_DIR", tmp_path / "not-fetched")
-    folder, why = data.find_mnist_csv()
-    assert folder == data.SAMPLE_DIR and "bundled" in why
+    train_file, _, why = data.find_mnist_csv()
+    assert train_file == data.SAMPLE_DIR / "train.csv.gz" and "bundled" in why
     with pytest.raises(ValueError, match="n_valid must be 0 or more, got -1"):
         data.load_mnist_csv(n_valid=-1)
 
