@@ -1,0 +1,80 @@
+"""The benchmark harness: FLOP counting, machine peak, and one quick run end to end.
+
+No timing assertions: the quick run only has to finish, print a ratio for every case and
+write its table.
+"""
+
+# cnnkit goes first: it must be imported before TensorFlow (oneDNN kernels).
+import cnnkit  # noqa: I001
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import flops, machine, seed
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_taps_on_data_counts_only_taps_inside_the_input():
+    # A 3x3 "same" conv on a 1x1 map: one tap of three per axis lands on data.
+    assert flops._taps_on_data(1, 1, 3, 1, "same") == 1
+    # On a 4-pixel axis, the two edge outputs lose one tap each: 4 * 3 - 2.
+    assert flops._taps_on_data(4, 4, 3, 1, "same") == 10
+    # "valid" padding never touches padding: out * kernel.
+    assert flops._taps_on_data(5, 3, 3, 1, "valid") == 9
+
+
+@pytest.mark.parametrize(
+    ("cnnkit_builder", "seed_builder", "macs", "params"),
+    [
+        (cnnkit.models.mnist_cnn, seed.mnist_cnn, 16_283_392, 1_625_866),
+        (cnnkit.models.resnet34, seed.resnet34, 69_653_760, 21_300_554),
+    ],
+)
+def test_seed_models_match_cnnkit_models(cnnkit_builder, seed_builder, macs, params):
+    ours, theirs = cnnkit_builder(), seed_builder()
+    assert ours.count_params() == theirs.count_params() == params
+    counted_ours, counted_theirs = flops.count_macs(ours), flops.count_macs(theirs)
+    assert counted_ours == counted_theirs
+    assert counted_ours["nominal"] == macs
+    assert counted_ours["data"] <= counted_ours["nominal"]
+
+
+def test_small_cnn_macs_by_hand():
+    # conv1 28*28*9*1*32, conv2 28*28*9*32*64, dense 14*14*64*128 + 128*10
+    expected = 28 * 28 * 9 * 32 + 28 * 28 * 9 * 32 * 64 + 14 * 14 * 64 * 128 + 128 * 10
+    assert flops.count_macs(cnnkit.models.mnist_cnn())["nominal"] == expected
+
+
+def test_machine_peak_is_flop_per_cycle_times_clock_times_cores():
+    info = machine.describe()
+    assert info["cores"] >= 1
+    assert info["flop_per_cycle_core"] in (8, 32, 64)
+    expected = info["flop_per_cycle_core"] * info["ghz"] * info["cores"]
+    assert info["peak_gflops"] == pytest.approx(expected)
+
+
+def test_quick_run_prints_a_ratio_for_every_case(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    table = out.read_text()
+    for case in ("csv", "small_cnn", "resnet34", "inference (mnist_cnn)", "inference (resnet34)"):
+        row = re.search(rf"^\| {re.escape(case)} \|(.*)$", proc.stdout, re.MULTILINE)
+        assert row is not None, f"no summary row for {case}"
+        assert re.search(r"\d+(\.\d+)?x", row.group(1)), row.group(0)
+        assert f"| {case} |" in table
+    assert "GFLOP/s" in table and "val. accuracy" in table
+    assert "pixel and label sums agree): yes" in table
+    # The baseline worker keeps the seed's environment: no cnnkit, no oneDNN override.
+    assert "baseline: TF_ENABLE_ONEDNN_OPTS=unset, cnnkit not imported" in table
+    assert "fast: TF_ENABLE_ONEDNN_OPTS=" in table and ", cnnkit imported" in table
