@@ -6,7 +6,6 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import ClassVar
 
 from benchmarks.cases import OUT_DIR, ROOT, Case
 
@@ -18,9 +17,8 @@ class WorkerError(RuntimeError):
 class Worker:
     """A ``python -m benchmarks.worker ROLE`` subprocess spoken to in JSON lines."""
 
-    def __init__(self, role: str, log_path, extra_env=None):
+    def __init__(self, role: str, log_path):
         env = dict(os.environ)
-        env.update(extra_env or {})
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         if role == "baseline":
             # The seed's default environment: TensorFlow decides oneDNN by itself.
@@ -85,11 +83,6 @@ class WorkerPool:
     ``shared=True`` (quick mode) saves the start-up of a TensorFlow process per case.
     """
 
-    # For peak-memory figures, have malloc hand big blocks back to the system at once
-    # (a fixed mmap threshold), so that memory freed by one repeat is not reused unseen by
-    # the next. Same setting for both workers; it only changes where blocks come from.
-    CSV_ENV: ClassVar[dict] = {"MALLOC_MMAP_THRESHOLD_": "1048576"}
-
     def __init__(self, shared: bool = False):
         self.shared = shared
         self.workers: dict[str, Worker] = {}
@@ -99,8 +92,7 @@ class WorkerPool:
             logs = OUT_DIR / "logs"
             logs.mkdir(parents=True, exist_ok=True)
             name = "all" if self.shared else case.name
-            extra = self.CSV_ENV if (self.shared or case.kind == "csv") else None
-            self.workers[role] = Worker(role, logs / f"{name}-{role}.log", extra)
+            self.workers[role] = Worker(role, logs / f"{name}-{role}.log")
         return self.workers[role]
 
     def end_case(self) -> None:

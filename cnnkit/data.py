@@ -138,13 +138,25 @@ def read_digits_csv(
     opener = gzip.open if path.suffix == ".gz" else open
     pixel_chunks, label_chunks = [], []
     with opener(path, "rb") as f, ThreadPoolExecutor(_N_THREADS) as pool:
-        pending: deque[Future] = deque()
-        for first_row, lines in _line_blocks(f):
-            pending.append(pool.submit(_parse_block, lines, first_row, path))
-            while len(pending) > 2 * _N_THREADS or (pending and pending[0].done()):
-                _collect(pending.popleft().result(), pixel_chunks, label_chunks)
+        pending: deque[tuple[Future, bytes, int]] = deque()
+        n_rows = 0
+
+        def collect():
+            nonlocal n_rows
+            future, lines, blank_lines_before = pending.popleft()
+            rows = future.result()
+            if rows is None:  # the fast path's checks failed: find the bad value, raise
+                rows = _parse_lines(lines, n_rows + blank_lines_before + 1, path)
+            label_chunks.append(rows[:, 0].astype(np.int64))
+            pixel_chunks.append(rows[:, 1:])
+            n_rows += len(rows)
+
+        for lines, blank_lines_before in _line_blocks(f):
+            pending.append((pool.submit(_parse_block, lines), lines, blank_lines_before))
+            while pending and (len(pending) > 2 * _N_THREADS or pending[0][0].done()):
+                collect()
         while pending:
-            _collect(pending.popleft().result(), pixel_chunks, label_chunks)
+            collect()
     if not pixel_chunks:
         raise ValueError(
             f"{path} is empty: expected one row per image with {N_COLUMNS} comma-separated "
@@ -157,14 +169,13 @@ def read_digits_csv(
     return X, y
 
 
-def _collect(rows: np.ndarray, pixel_chunks: list, label_chunks: list) -> None:
-    label_chunks.append(rows[:, 0].astype(np.int64))
-    pixel_chunks.append(rows[:, 1:])
+def _line_blocks(f: BinaryIO) -> Iterator[tuple[bytes, int]]:
+    """Yield blocks of complete lines, each with the number of blank lines skipped before it.
 
-
-def _line_blocks(f: BinaryIO) -> Iterator[tuple[int, bytes]]:
-    """Yield (number of the first line, bytes) for blocks of complete, non-blank lines."""
-    n_lines = 0
+    Lines are counted only in skipped blank blocks: in a block that is parsed, every line is
+    a row (a blank line inside it is an error), so rows give the line numbers.
+    """
+    blank_lines = 0
     carry = b""
     while True:
         block = f.read(_CHUNK_BYTES)
@@ -179,20 +190,21 @@ def _line_blocks(f: BinaryIO) -> Iterator[tuple[int, bytes]]:
             cut = data.rfind(b"\n") + 1
         lines = data[:cut]
         if lines and not lines.isspace():
-            yield n_lines + 1, lines
-        n_lines += lines.count(b"\n")
+            yield lines, blank_lines
+        else:
+            blank_lines += lines.count(b"\n")
         carry = data[cut:]
         if at_end:
             return
 
 
-def _parse_block(text: bytes, first_row: int, path: Path) -> np.ndarray:
+def _parse_block(text: bytes) -> np.ndarray | None:
     """Parse complete CSV lines of small integers into a (rows, 785) uint8 array.
 
     The fast path works on whole byte arrays without per-field index arrays: the value of
     each field is assembled at the separator that ends it from the (up to three) digits
-    before it. Cheap whole-block checks confirm the result; if any fails, the slower
-    :func:`_parse_lines` finds the first bad value and raises an error naming it.
+    before it. Cheap whole-block checks confirm the result; if any fails it returns None,
+    and :func:`_parse_lines` then finds the first bad value and raises an error naming it.
     """
     if b"\r" in text:
         text = text.replace(b"\r", b"")
@@ -222,7 +234,7 @@ def _parse_block(text: bytes, first_row: int, path: Path) -> np.ndarray:
         table = values.reshape(-1, N_COLUMNS)
         if table[:, 0].max() <= 9 and table[:, 1:].max() <= 255:
             return table.astype(np.uint8)
-    return _parse_lines(text, first_row, path)  # raises a precise error
+    return None
 
 
 def _parse_lines(text: bytes, first_row: int, path: Path) -> np.ndarray:
