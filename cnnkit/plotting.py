@@ -12,7 +12,8 @@ def plot_digits(
     *,
     n_cols: int = 10,
     class_names=None,
-    fig=None,
+    size: float = 1.2,
+    axes=None,
 ):
     """Show digit-like images (n, 28, 28[, 1]) in a grid, titled with their labels.
 
@@ -28,8 +29,10 @@ def plot_digits(
         Images per row.
     class_names : sequence of str, optional
         Names for the label numbers (for example Fashion-MNIST's clothing names).
-    fig : matplotlib Figure, optional
-        Figure to draw in; a new one is made if not given.
+    size : float, default=1.2
+        Width and height in inches of each image in a new figure (larger for long names).
+    axes : sequence of matplotlib Axes, optional
+        Where to draw, one per image; a new figure is made if not given.
 
     Returns
     -------
@@ -42,18 +45,10 @@ def plot_digits(
     3
     """
     images = np.asarray(images)
-    if images.ndim == 4:
-        images = images[..., 0]
-    n = len(images)
-    n_cols = max(1, min(n_cols, n))
-    n_rows = -(-n // n_cols)
-    if fig is None:
-        fig = plt.figure(figsize=(1.1 * n_cols, 1.3 * n_rows))
-    for i, image in enumerate(images):
-        ax = fig.add_subplot(n_rows, n_cols, i + 1)
-        ax.imshow(image, cmap="binary")
-        ax.axis("off")
-        name = (lambda k: class_names[k]) if class_names is not None else str
+    fig, flat = _grid_axes(len(images), max(1, min(n_cols, len(images))), axes, size)
+    name = (lambda k: class_names[k]) if class_names is not None else str
+    for i, (image, ax) in enumerate(zip(images, flat, strict=True)):
+        plot_image(image, ax=ax, cmap="binary")
         if predictions is not None and labels is not None:
             wrong = predictions[i] != labels[i]
             ax.set_title(

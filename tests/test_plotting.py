@@ -2,6 +2,7 @@
 
 from cnnkit.plotting import (
     plot_before_after,
+    plot_digits,
     plot_feature_maps,
     plot_image,
     plot_images,
@@ -101,3 +102,13 @@ def test_plot_matrix_writes_every_value():
     assert [t.get_text() for t in ax.texts] == ["-1.0", "0.5"]
     with pytest.raises(ValueError, match="shape"):
         plot_matrix(np.zeros(3))
+
+
+def test_plot_digits_titles_mark_wrong_predictions_in_red():
+    images = np.zeros((4, 28, 28, 1))
+    fig = plot_digits(images, labels=[1, 2, 3, 4], predictions=[1, 7, 3, 9], n_cols=2)
+    titles = [ax.title for ax in fig.axes]
+    assert [t.get_text() for t in titles] == ["1/1", "7/2", "3/3", "9/4"]
+    assert [t.get_color() for t in titles] == ["black", "red", "black", "red"]
+    assert fig.axes[0].images[0].get_array().shape == (28, 28)
+    plt.close(fig)
