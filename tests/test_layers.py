@@ -1,4 +1,4 @@
-"""Tests for cnnkit.layers.ResidualUnit."""
+"""Tests for cnnkit.layers.ResidualUnit, against the same block built from stock Keras layers."""
 
 # cnnkit goes first: it must be imported before TensorFlow (oneDNN kernels).
 import cnnkit  # noqa: F401, I001
@@ -16,31 +16,155 @@ def _images(shape, seed=0):
     return np.random.default_rng(seed).normal(size=shape).astype("float32")
 
 
+def _stock_block(unit: ResidualUnit, inputs):
+    """The unit's computation from stock Keras layers (plain Conv2D everywhere), applied to
+    the symbolic ``inputs``. Returns the output and (stock layer, unit sublayer) pairs whose
+    weights are copied once the unit is built."""
+    pairs = []
+
+    def twin(source, layer):
+        pairs.append((layer, source))
+        return layer
+
+    def conv(source):
+        return twin(
+            source,
+            keras.layers.Conv2D(
+                unit.filters, source.kernel_size, source.strides, padding="same", use_bias=False
+            ),
+        )
+
+    def bn(source):
+        return twin(source, keras.layers.BatchNormalization(momentum=unit.bn_momentum))
+
+    x = bn(unit.bn1)(conv(unit.conv1)(inputs))
+    x = keras.layers.Activation(unit.activation)(x)
+    x = bn(unit.bn2)(conv(unit.conv2)(x))
+    skip = inputs
+    if unit.skip_conv is not None:
+        skip = bn(unit.skip_bn)(conv(unit.skip_conv)(inputs))
+    outputs = keras.layers.Activation(unit.activation)(keras.layers.Add()([x, skip]))
+    return outputs, pairs
+
+
+def _stock_model(units, channels):
+    """A (None, None, channels) model of stock Keras layers with the weights of ``units``."""
+    inputs = keras.Input((None, None, channels))
+    x, pairs = inputs, []
+    for unit in units:
+        x, unit_pairs = _stock_block(unit, x)
+        pairs += unit_pairs
+    for layer, source in pairs:
+        layer.set_weights(source.get_weights())
+    return keras.Model(inputs, x), pairs
+
+
+def _outputs_and_gradients(call, x, weights):
+    """Output of ``call(x)`` and gradients of a fixed random projection of it with respect
+    to ``x`` and ``weights``."""
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = call(x)
+        probe = tf.constant(_images(y.shape, seed=7))
+        loss = tf.reduce_sum(y * probe)
+    return y.numpy(), [g.numpy() for g in tape.gradient(loss, [x, *weights])]
+
+
+def _assert_matches_stock_block(unit, x, training):
+    stock, pairs = _stock_model([unit], x.shape[-1])
+    trainable = [v for _, source in pairs for v in source.trainable_weights]
+    stock_trainable = [v for layer, _ in pairs for v in layer.trainable_weights]
+    y, grads = _outputs_and_gradients(lambda t: unit(t, training=training), x, trainable)
+    y_ref, grads_ref = _outputs_and_gradients(
+        lambda t: stock(t, training=training), x, stock_trainable
+    )
+    assert y.shape == y_ref.shape
+    np.testing.assert_allclose(y, y_ref, rtol=1e-4, atol=1e-4)
+    for g, g_ref in zip(grads, grads_ref, strict=True):
+        np.testing.assert_allclose(g, g_ref, rtol=1e-4, atol=1e-4)
+
+
 @pytest.mark.parametrize(
-    ("in_shape", "filters", "strides", "out_shape", "projection"),
+    ("in_shape", "filters", "strides"),
     [
-        ((2, 8, 8, 4), 4, 1, (2, 8, 8, 4), False),
-        ((2, 8, 8, 4), 6, 2, (2, 4, 4, 6), True),
-        ((2, 7, 7, 4), 6, 2, (2, 4, 4, 6), True),
-        ((2, 8, 8, 4), 6, 1, (2, 8, 8, 6), True),  # channel change with stride 1
+        ((2, 8, 8, 4), 4, 1),  # identity skip
+        ((2, 8, 8, 4), 6, 2),  # projection, stride 2
+        ((2, 7, 7, 4), 6, 2),  # odd size: "same" pads one more zero after
+        ((2, 8, 8, 4), 6, 1),  # projection for a channel change with stride 1
+        ((3, 1, 1, 5), 5, 1),  # 1x1 maps: both 3x3 convolutions see only the centre tap
+        ((3, 1, 1, 5), 4, 2),
+        ((3, 2, 2, 5), 4, 2),  # 2x2 -> 1x1: the second convolution sees only the centre tap
     ],
 )
-def test_output_shapes_and_skip_path(in_shape, filters, strides, out_shape, projection):
-    unit = ResidualUnit(filters, strides=strides)
-    y = unit(_images(in_shape))
-    assert tuple(y.shape) == out_shape
-    assert tuple(unit.compute_output_shape(in_shape)) == out_shape
-    assert (unit.skip_conv is not None) == projection
-    c = in_shape[-1]
-    main = 9 * c * filters + 9 * filters * filters + 2 * 4 * filters
-    skip = c * filters + 4 * filters if projection else 0
-    assert unit.count_params() == main + skip
+@pytest.mark.parametrize("training", [False, True])
+def test_matches_stock_keras_block(in_shape, filters, strides, training):
+    keras.utils.set_random_seed(2)
+    unit = ResidualUnit(filters, strides=strides, activation="elu", bn_momentum=0.9)
+    x = _images(in_shape, seed=3)
+    unit(x)
+    # Non-trivial moving statistics, so that inference mode is checked too.
+    for bn in (unit.bn1, unit.bn2, unit.skip_bn):
+        if bn is not None:
+            bn.moving_mean.assign(_images(bn.moving_mean.shape, seed=4))
+            bn.moving_variance.assign(np.exp(_images(bn.moving_variance.shape, seed=5)))
+    stock, _ = _stock_model([unit], in_shape[-1])
+    assert unit.count_params() == stock.count_params()
+    assert tuple(unit.compute_output_shape(in_shape)) == tuple(stock(x).shape)
+    _assert_matches_stock_block(unit, x, training)
+
+
+@pytest.mark.parametrize("batch", [2, 1])
+@pytest.mark.parametrize("training", [False, True])
+def test_built_on_1x1_then_called_on_4x4(batch, training):
+    # Regression (issue 9): the 1x1 shortcut was decided in build, so a unit built on 1x1
+    # maps raised on (2, 4, 4, 8) and returned shape (16, 4, 4, 8) for (1, 4, 4, 8).
+    keras.utils.set_random_seed(3)
+    unit = ResidualUnit(8)
+    unit(_images((2, 1, 1, 8)))
+    _assert_matches_stock_block(unit, _images((batch, 4, 4, 8), seed=1), training)
+    _assert_matches_stock_block(unit, _images((batch, 1, 1, 8), seed=2), training)
+
+
+def _unknown_size_model():
+    keras.utils.set_random_seed(4)
+    inputs = keras.Input((None, None, 3))
+    units = [ResidualUnit(4, strides=2), ResidualUnit(4), ResidualUnit(6, strides=2)]
+    x = inputs
+    for unit in units:
+        x = unit(x)
+    return keras.Model(inputs, x), units
+
+
+def test_unknown_height_and_width_model_on_several_sizes():
+    model, units = _unknown_size_model()
+    assert model.output_shape == (None, None, None, 6)
+    stock, _ = _stock_model(units, 3)
+    for size in (1, 2, 4, 5, 9):
+        x = _images((3, size, size, 3), seed=size)
+        expected = keras.ops.convert_to_numpy(stock(x))
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x)), expected, atol=1e-5)
+        np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
+
+
+def test_unknown_size_model_keras_file_round_trip(tmp_path):
+    model, units = _unknown_size_model()
+    stock, _ = _stock_model(units, 3)
+    path = tmp_path / "any_size.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    for size in (1, 2, 6):
+        x = _images((2, size, size, 3), seed=size)
+        np.testing.assert_allclose(
+            loaded.predict(x, verbose=0), keras.ops.convert_to_numpy(stock(x)), atol=1e-5
+        )
 
 
 def test_identity_skip_adds_the_input():
     x = _images((3, 5, 5, 4))
     unit = ResidualUnit(4)
     unit(x)
+    assert unit.skip_conv is None
     # Zero the second convolution: the main path becomes bn2(0) = beta in inference mode,
     # so the output must be relu(x + beta).
     unit.conv2.kernel.assign(np.zeros(unit.conv2.kernel.shape, "float32"))
@@ -71,8 +195,9 @@ def test_training_flag_reaches_batch_norm():
     unit(x, training=False)
     np.testing.assert_array_equal(unit.bn1.moving_mean.numpy(), before)
     unit(x, training=True)
-    assert not np.allclose(unit.bn1.moving_mean.numpy(), before)
-    assert unit.bn1.momentum == 0.5 and unit.bn2.momentum == 0.5
+    # momentum 0.5: the moving mean moves half way to the batch mean of conv1's output.
+    batch_mean = keras.ops.convert_to_numpy(unit.conv1(x)).mean(axis=(0, 1, 2))
+    np.testing.assert_allclose(unit.bn1.moving_mean.numpy(), 0.5 * before + 0.5 * batch_mean)
 
 
 @pytest.mark.parametrize("activation", ["relu", "elu", keras.activations.gelu])
@@ -119,43 +244,23 @@ def test_keras_file_round_trip_without_custom_objects(tmp_path):
     np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
 
 
-def _plain(unit):
-    """Switch off the 1x1 centre-tap rewrite of a built unit (for comparisons)."""
-    unit._centre_tap = (False, False)
-    return unit
-
-
 @pytest.mark.parametrize(
-    ("in_shape", "filters", "strides", "centre_tap"),
+    ("shape", "message"),
     [
-        ((3, 1, 1, 5), 5, 1, (True, True)),
-        ((3, 1, 1, 5), 4, 1, (True, True)),
-        ((3, 2, 2, 5), 4, 2, (False, True)),
-        ((3, 1, 1, 5), 4, 2, (False, True)),
-        ((3, 2, 2, 4), 4, 1, (False, False)),
+        ((2, 4, 4), "expected ndim=4, found ndim=3"),
+        ((2, 1, 4, 4, 4), "expected ndim=4, found ndim=5"),
     ],
 )
-def test_centre_tap_rewrite_is_exact(in_shape, filters, strides, centre_tap):
-    keras.utils.set_random_seed(2)
-    fast = ResidualUnit(filters, strides=strides)
-    fast.build(in_shape)
-    assert fast._centre_tap == centre_tap
-    plain = _plain(ResidualUnit(filters, strides=strides))
-    plain.build(in_shape)
-    plain.set_weights(fast.get_weights())
-    assert [w.shape for w in fast.weights] == [w.shape for w in plain.weights]
-    x = tf.constant(_images(in_shape, seed=3))
-    results = []
-    for unit in (fast, plain):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = unit(x, training=True)
-            loss = tf.reduce_sum(y * tf.sin(tf.range(tf.size(y), dtype=y.dtype)[: y.shape[-1]]))
-        results.append((y, tape.gradient(loss, [x, *unit.trainable_weights])))
-    (y_fast, g_fast), (y_plain, g_plain) = results
-    np.testing.assert_allclose(y_fast.numpy(), y_plain.numpy(), rtol=1e-5, atol=1e-5)
-    for a, b in zip(g_fast, g_plain, strict=True):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+def test_wrong_rank_raises(shape, message):
+    with pytest.raises(ValueError, match=message):
+        ResidualUnit(4)(np.zeros(shape, "float32"))
+
+
+def test_other_channel_count_after_build_raises():
+    unit = ResidualUnit(4)
+    unit(np.zeros((1, 3, 3, 4), "float32"))
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 4"):
+        unit(np.zeros((1, 3, 3, 5), "float32"))
 
 
 @pytest.mark.parametrize(
