@@ -7,6 +7,10 @@ from pathlib import Path
 
 from cnnkit import data
 
+DATA_HOME_HELP = (
+    "the data home (default: $CNNKIT_DATA_HOME, else the data/ folder of the repository)"
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the cnnkit command line; return the exit status."""
@@ -14,7 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     fetch = commands.add_parser("fetch-mnist", help="download the full MNIST and convert to CSV")
-    fetch.add_argument("--directory", type=Path, default=data.MNIST_DIR, help="output folder")
+    fetch.add_argument(
+        "--directory", type=Path, help="output folder (default: mnist/ in the data home)"
+    )
+    fetch.add_argument("--data-home", type=Path, help=DATA_HOME_HELP)
 
     one = commands.add_parser("idx-to-csv", help="convert one IDX images/labels pair to CSV")
     one.add_argument("images", type=Path, help="IDX images file (.gz or plain)")
@@ -31,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         if args.command == "fetch-mnist":
-            out = data.fetch_mnist(args.directory)
+            out = data.fetch_mnist(args.directory, data_home=args.data_home)
         elif args.command == "idx-to-csv":
             out = data.idx_to_csv(args.images, args.labels, args.out_csv)
         else:

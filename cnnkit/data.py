@@ -2,37 +2,59 @@
 
 Verbs follow scikit-learn's datasets: ``load_*`` reads what ships with the repository and
 never touches the network, ``fetch_*`` may download, ``read_*`` parses a file you name and
-``*_to_*`` converts.
+``*_to_*`` converts. The data sets live in the data home (:func:`get_data_home`): the
+repository's ``data/`` folder, unless ``CNNKIT_DATA_HOME`` or a ``data_home`` argument
+names another. CIFAR-10 (:func:`load_cifar10`, :func:`fetch_cifar10`) lives in
+``cnnkit.cifar10`` and is importable from here too.
 
 The digit CSV format (the course's "seed" format): no header, one image per row, the label
 0..9 in column 0, then 784 pixel values 0..255 (a 28x28 image, row by row).
 """
 
-import contextlib
 import gzip
-import hashlib
 import itertools
 import logging
 import os
-import sys
-import tempfile
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
+from cnnkit.cifar10 import (
+    CIFAR10_CLASSES,
+    find_cifar10,
+    load_cifar10,
+    read_cifar10_bin,
+)
+from cnnkit.data_home import GET_DATA_HELP, display_path, get_data_home
+from cnnkit.download import atomic_file, download
+
 import numpy as np
+
+__all__ = [
+    "CIFAR10_CLASSES",
+    "FASHION_MNIST_IDX_DIR",
+    "MNIST_FILES",
+    "MNIST_MIRRORS",
+    "fetch_mnist",
+    "find_cifar10",
+    "find_mnist_csv",
+    "get_data_home",
+    "idx_dir_to_csv",
+    "idx_to_csv",
+    "load_cifar10",
+    "load_mnist_csv",
+    "load_sample_images",
+    "read_cifar10_bin",
+    "read_digits_csv",
+    "read_idx",
+]
 
 logger = logging.getLogger(__name__)
 
 N_PIXELS = 28 * 28
 N_COLUMNS = 1 + N_PIXELS
-DATA_HOME = Path(__file__).resolve().parent.parent / "data"
-SAMPLE_DIR = DATA_HOME / "mnist_sample"
-MNIST_DIR = DATA_HOME / "mnist"
 FASHION_MNIST_IDX_DIR = Path("/usr/share/datasets/fashion-mnist")
 
 # The four official MNIST files (Yann LeCun and Corinna Cortes, CC BY-SA 3.0) and their
@@ -54,7 +76,7 @@ _GET_DATA_HELP = (
     "The repository ships a 5000-digit sample in data/mnist_sample/. For the full MNIST run "
     "`python -m cnnkit fetch-mnist` (needs a network); for Fashion-MNIST install Debian's "
     "dataset-fashion-mnist and run `python -m cnnkit idx-dir-to-csv "
-    "/usr/share/datasets/fashion-mnist data/fashion-mnist`."
+    "/usr/share/datasets/fashion-mnist data/fashion-mnist`. " + GET_DATA_HELP
 )
 
 _COMMA, _NEWLINE, _ZERO = ord(","), ord("\n"), ord("0")
@@ -123,7 +145,7 @@ def read_digits_csv(
 
     Examples
     --------
-    >>> X, y = read_digits_csv(SAMPLE_DIR / "test.csv.gz")
+    >>> X, y = read_digits_csv(get_data_home() / "mnist_sample" / "test.csv.gz")
     >>> X.shape, X.dtype, y.shape
     ((1000, 784), dtype('uint8'), (1000,))
     """
@@ -342,7 +364,7 @@ def _read_cache(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
 def _write_cache(path: Path, X: np.ndarray, y: np.ndarray) -> None:
     cache_file = _cache_path(path)
     try:
-        with _atomic_file(cache_file) as f:
+        with atomic_file(cache_file) as f:
             np.savez(f, X=X, y=y, signature=_signature(path))
     except OSError as exc:
         logger.info("could not write cache %s: %s", cache_file, exc)
@@ -351,17 +373,23 @@ def _write_cache(path: Path, X: np.ndarray, y: np.ndarray) -> None:
 # ----------------------------------------------------------------------- MNIST loading
 
 
-def find_mnist_csv(directory: str | os.PathLike | None = None) -> tuple[Path, Path, str]:
+def find_mnist_csv(
+    directory: str | os.PathLike | None = None, *, data_home: str | os.PathLike | None = None
+) -> tuple[Path, Path, str]:
     """Find the digit CSV data set to use, and say which one it is and why.
 
-    With ``directory=None`` the choice is, in order: the folder in the ``CNNKIT_DATA``
-    environment variable; the full MNIST under ``data/mnist/`` if ``fetch_mnist`` has
-    fetched it; else the bundled 5000-digit sample in ``data/mnist_sample/``.
+    The choice is, in order: ``directory``; the folder in the ``CNNKIT_DATA`` environment
+    variable (unless ``data_home`` is given); the full MNIST in the data home's ``mnist/``
+    if :func:`fetch_mnist` has fetched it; else the bundled 5000-digit sample in the data
+    home's ``mnist_sample/``. The data home is ``data_home``, else ``$CNNKIT_DATA_HOME``,
+    else the repository's ``data/`` (see :func:`get_data_home`).
 
     Parameters
     ----------
     directory : str or path-like, optional
         A folder holding ``train.csv`` and ``test.csv`` (or ``.csv.gz``).
+    data_home : str or path-like, optional
+        The data home to look in; an explicit value also overrides ``CNNKIT_DATA``.
 
     Returns
     -------
@@ -373,29 +401,34 @@ def find_mnist_csv(directory: str | os.PathLike | None = None) -> tuple[Path, Pa
     Raises
     ------
     FileNotFoundError
-        If the folder lacks a train or test file; the message says how to get the data.
+        If there is no data home, or the folder lacks a train or test file; the message
+        says how to get the data.
 
     Examples
     --------
-    >>> train_file, test_file, why = find_mnist_csv(SAMPLE_DIR)
+    >>> train_file, test_file, why = find_mnist_csv(get_data_home() / "mnist_sample")
     >>> train_file.name, test_file.name
     ('train.csv.gz', 'test.csv.gz')
     """
     if directory is not None:
         folder, why = Path(directory), f"digit CSV files in {directory} (given as argument)"
-    elif os.environ.get("CNNKIT_DATA"):
+    elif data_home is None and os.environ.get("CNNKIT_DATA"):
         folder = Path(os.environ["CNNKIT_DATA"])
         why = f"digit CSV files in {folder} (from the CNNKIT_DATA environment variable)"
-    elif _split_file(MNIST_DIR, "train") and _split_file(MNIST_DIR, "test"):
-        folder, why = MNIST_DIR, "the full MNIST (60,000 + 10,000 digits) fetched into data/mnist/"
     else:
-        folder, why = (
-            SAMPLE_DIR,
-            (
-                "the bundled MNIST sample in data/mnist_sample/ (4,000 training + 1,000 test "
-                "digits; run `python -m cnnkit fetch-mnist` for the full 70,000)"
-            ),
-        )
+        home = get_data_home(data_home)
+        full = home / "mnist"
+        if _split_file(full, "train") and _split_file(full, "test"):
+            folder = full
+            where = display_path(home, "mnist")
+            why = f"the full MNIST (60,000 + 10,000 digits) fetched into {where}"
+        else:
+            folder = home / "mnist_sample"
+            why = (
+                f"the bundled MNIST sample in {display_path(home, 'mnist_sample')} (4,000 "
+                "training + 1,000 test digits; run `python -m cnnkit fetch-mnist` for the full "
+                "70,000)"
+            )
     files = []
     for split in ("train", "test"):
         path = _split_file(folder, split)
@@ -415,7 +448,11 @@ def _split_file(directory: Path, split: str) -> Path | None:
 
 
 def load_mnist_csv(
-    directory: str | os.PathLike | None = None, n_valid: int = 5000, *, cache: bool = True
+    directory: str | os.PathLike | None = None,
+    n_valid: int = 5000,
+    *,
+    cache: bool = True,
+    data_home: str | os.PathLike | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """Load a digit CSV data set as training, validation and test arrays.
 
@@ -427,12 +464,16 @@ def load_mnist_csv(
     ----------
     directory : str or path-like, optional
         Folder with ``train.csv`` and ``test.csv`` (or ``.csv.gz``). None picks, in
-        order: ``$CNNKIT_DATA``, the full MNIST in ``data/mnist/`` if fetched, else the
-        bundled sample (see :func:`find_mnist_csv`). The choice is logged at INFO level.
+        order: ``$CNNKIT_DATA``, the full MNIST in the data home's ``mnist/`` if fetched,
+        else the bundled sample (see :func:`find_mnist_csv`). The choice is logged at INFO
+        level.
     n_valid : int, default=5000
         Number of leading training rows used for validation (at most 10% of the rows).
     cache : bool, default=True
         Reuse parsed arrays saved beside the CSV files (see :func:`read_digits_csv`).
+    data_home : str or path-like, optional
+        The data home (see :func:`get_data_home`); an explicit value overrides
+        ``CNNKIT_DATA``.
 
     Returns
     -------
@@ -443,19 +484,21 @@ def load_mnist_csv(
     Raises
     ------
     FileNotFoundError
-        If a train or test file is missing; the message says how to get the data.
+        If there is no data home or a train or test file is missing; the message says how
+        to get the data.
     ValueError
         If ``n_valid`` is negative, or a file is malformed (see :func:`read_digits_csv`).
 
     Examples
     --------
-    >>> (X_train, y_train), (X_valid, y_valid), (X_test, y_test) = load_mnist_csv(SAMPLE_DIR)
+    >>> sample = get_data_home() / "mnist_sample"  # load_mnist_csv() picks it unless fetched
+    >>> (X_train, y_train), (X_valid, y_valid), (X_test, y_test) = load_mnist_csv(sample)
     >>> X_train.shape, X_valid.shape, X_test.shape
     ((3600, 28, 28, 1), (400, 28, 28, 1), (1000, 28, 28, 1))
     """
     if n_valid < 0:
         raise ValueError(f"n_valid must be 0 or more, got {n_valid}.")
-    train_file, test_file, description = find_mnist_csv(directory)
+    train_file, test_file, description = find_mnist_csv(directory, data_home=data_home)
     logger.info("cnnkit.data: using %s", description)
     X, y = read_digits_csv(train_file, cache=cache)
     X_test, y_test = read_digits_csv(test_file, cache=cache)
@@ -579,7 +622,7 @@ def idx_to_csv(
     rows = np.column_stack([targets, pixels.reshape(len(pixels), -1)])
     out_csv = Path(out_csv)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
-    with _atomic_file(out_csv) as raw_file:
+    with atomic_file(out_csv) as raw_file:
         f = (
             gzip.GzipFile(fileobj=raw_file, mode="wb", mtime=0)
             if out_csv.suffix == ".gz"
@@ -652,8 +695,9 @@ def _format_rows(rows: np.ndarray) -> bytes:
 
 
 def fetch_mnist(
-    directory: str | os.PathLike = MNIST_DIR,
+    directory: str | os.PathLike | None = None,
     *,
+    data_home: str | os.PathLike | None = None,
     mirrors: Sequence[str] = MNIST_MIRRORS,
     progress: bool = True,
 ) -> Path:
@@ -666,8 +710,11 @@ def fetch_mnist(
 
     Parameters
     ----------
-    directory : str or path-like, default=data/mnist in the repository
-        Where the ``.gz`` files and the CSV files go; ``load_mnist_csv()`` looks here.
+    directory : str or path-like, optional
+        Where the ``.gz`` files and the CSV files go. Default: ``mnist/`` in the data home,
+        where ``load_mnist_csv()`` looks.
+    data_home : str or path-like, optional
+        The data home (see :func:`get_data_home`); used when ``directory`` is None.
     mirrors : sequence of str, default=MNIST_MIRRORS
         Base URLs ending in ``/``, tried in order.
     progress : bool, default=True
@@ -691,75 +738,11 @@ def fetch_mnist(
         fetch_mnist()                      # data/mnist/train.csv and test.csv
         load_mnist_csv()                   # now picks the full MNIST
     """
-    directory = Path(directory)
+    directory = Path(directory) if directory is not None else get_data_home(data_home) / "mnist"
     if (directory / "train.csv").is_file() and (directory / "test.csv").is_file():
         logger.info("MNIST CSV files already present in %s", directory)
         return directory
     directory.mkdir(parents=True, exist_ok=True)
     for name, sha256 in MNIST_FILES.items():
-        _download(name, sha256, directory, mirrors, progress)
+        download([mirror + name for mirror in mirrors], directory / name, sha256, progress=progress)
     return idx_dir_to_csv(directory, directory)
-
-
-def _download(name: str, sha256: str, directory: Path, mirrors: Sequence[str], progress: bool):
-    target = directory / name
-    if target.is_file() and _sha256(target) == sha256:
-        return target
-    failures = []
-    for mirror in mirrors:
-        url = mirror + name
-        try:
-            with _atomic_file(target) as f, urllib.request.urlopen(url, timeout=60) as response:
-                digest = hashlib.sha256()
-                total = int(response.headers.get("Content-Length") or 0)
-                done = 0
-                while chunk := response.read(1 << 16):
-                    f.write(chunk)
-                    digest.update(chunk)
-                    done += len(chunk)
-                    if progress:
-                        share = f"{100 * done / total:3.0f}%" if total else f"{done:,} bytes"
-                        sys.stderr.write(f"\rdownloading {name} from {mirror}: {share}")
-                if progress:
-                    sys.stderr.write("\n")
-                if digest.hexdigest() != sha256:
-                    raise _ChecksumError(f"sha256 {digest.hexdigest()}, expected {sha256}")
-            return target
-        except (OSError, _ChecksumError) as exc:
-            failures.append(f"{url}: {exc}")
-    raise OSError(
-        f"Could not download {name} with the right checksum from any mirror:\n  "
-        + "\n  ".join(failures)
-    )
-
-
-class _ChecksumError(Exception):
-    pass
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-@contextlib.contextmanager
-def _atomic_file(target: Path) -> Iterator[BinaryIO]:
-    """Write to a temporary file beside ``target``; rename it to ``target`` only on success.
-
-    On any exception, Ctrl-C included, the temporary file is deleted and ``target`` is left
-    as it was.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual permissions
-    try:
-        with os.fdopen(fd, "wb") as f:
-            yield f
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

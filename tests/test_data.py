@@ -2,7 +2,6 @@
 
 import gzip
 import hashlib
-import os
 import re
 
 from cnnkit import data
@@ -16,6 +15,9 @@ def write_csv(path, rows, *, newline="\n", trailing=True):
     text = newline.join(",".join(str(v) for v in row) for row in rows)
     path.write_text(text + (newline if trailing else ""))
     return path
+
+
+SAMPLE_DIR = data.get_data_home() / "mnist_sample"
 
 
 def digit_rows(n, seed=0):
@@ -40,9 +42,9 @@ def test_load_sample_images_shape_range_and_pixels():
 
 
 def test_bundled_sample_matches_data_readme_checksums():
-    readme = (data.DATA_HOME / "README.md").read_text()
+    readme = (data.get_data_home() / "README.md").read_text()
     for name in ("train.csv.gz", "test.csv.gz"):
-        digest = hashlib.sha256((data.SAMPLE_DIR / name).read_bytes()).hexdigest()
+        digest = hashlib.sha256((SAMPLE_DIR / name).read_bytes()).hexdigest()
         assert re.search(rf"{re.escape(name)}.*{digest}", readme), f"{name}: {digest} not in README"
 
 
@@ -50,7 +52,7 @@ def test_bundled_sample_matches_data_readme_checksums():
     ("name", "n_rows", "per_class"), [("train", 4000, 400), ("test", 1000, 100)]
 )
 def test_bundled_sample_rows_classes_and_pandas_agreement(name, n_rows, per_class):
-    path = data.SAMPLE_DIR / f"{name}.csv.gz"
+    path = SAMPLE_DIR / f"{name}.csv.gz"
     X, y = data.read_digits_csv(path)
     assert X.shape == (n_rows, 784) and X.dtype == np.uint8
     assert y.shape == (n_rows,) and y.dtype == np.int64
@@ -169,13 +171,13 @@ def test_read_digits_csv_cache_reused_and_invalidated(tmp_path):
 
 def test_load_mnist_csv_bundled_sample_split_shapes_and_scaling():
     (X_train, y_train), (X_valid, y_valid), (X_test, y_test) = data.load_mnist_csv(
-        data.SAMPLE_DIR, cache=False
+        SAMPLE_DIR, cache=False
     )
     assert X_train.shape == (3600, 28, 28, 1) and X_valid.shape == (400, 28, 28, 1)
     assert X_test.shape == (1000, 28, 28, 1)
     for X in (X_train, X_valid, X_test):
         assert X.dtype == np.float32 and X.min() == 0.0 and X.max() == 1.0
-    raw_X, raw_y = data.read_digits_csv(data.SAMPLE_DIR / "train.csv.gz")
+    raw_X, raw_y = data.read_digits_csv(SAMPLE_DIR / "train.csv.gz")
     # The first rows of the training file are the validation set, as in the seed.
     np.testing.assert_array_equal(y_valid, raw_y[:400])
     np.testing.assert_array_equal(y_train, raw_y[400:])
@@ -194,10 +196,6 @@ def test_load_mnist_csv_directory_choice_and_n_valid(tmp_path, monkeypatch):
     assert (len(X_train), len(X_valid), len(X_test)) == (95, 5, 20)
     (X_train, _), (X_valid, _), _ = data.load_mnist_csv()  # 5000 capped at 10% of 100
     assert (len(X_train), len(X_valid)) == (90, 10)
-    monkeypatch.delenv("CNNKIT_DATA")
-    monkeypatch.setattr(data, "MNIST_DIR", tmp_path / "not-fetched")
-    train_file, _, why = data.find_mnist_csv()
-    assert train_file == data.SAMPLE_DIR / "train.csv.gz" and "bundled" in why
     with pytest.raises(ValueError, match="n_valid must be 0 or more, got -1"):
         data.load_mnist_csv(n_valid=-1)
 
@@ -255,20 +253,3 @@ def test_read_idx_and_idx_to_csv_errors(tmp_path):
 def test_format_rows_matches_numpy_savetxt():
     rows = np.array([[0, 9, 10, 99, 100, 255], [5, 0, 0, 1, 200, 30]], dtype=np.uint8)
     assert data._format_rows(rows) == b"0,9,10,99,100,255\n5,0,0,1,200,30\n"
-
-
-def test_atomic_file_leaves_nothing_on_interrupt(tmp_path):
-    target = tmp_path / "out.bin"
-    with pytest.raises(KeyboardInterrupt):
-        with data._atomic_file(target) as f:
-            f.write(b"half")
-            raise KeyboardInterrupt
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_atomic_file_gives_usual_permissions(tmp_path):
-    with data._atomic_file(tmp_path / "out.bin") as f:
-        f.write(b"x")
-    umask = os.umask(0)
-    os.umask(umask)
-    assert (tmp_path / "out.bin").stat().st_mode & 0o777 == 0o666 & ~umask

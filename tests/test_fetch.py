@@ -1,14 +1,15 @@
 """fetch_mnist against a local HTTP server on 127.0.0.1 that serves IDX files the test makes.
 
-Nothing here reaches the internet.
+Nothing here reaches the internet. Also the download helpers (cnnkit.download).
 """
 
 import gzip
 import hashlib
 import http.server
+import os
 import threading
 
-from cnnkit import data
+from cnnkit import data, download
 from cnnkit.__main__ import main as cli_main
 
 import numpy as np
@@ -145,10 +146,11 @@ def test_fetch_mnist_interrupted_download_leaves_no_partial_file(
 ):
     server.serve("/m/", pinned)
 
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
+    class CtrlC:  # Ctrl-C after the first block was written to the temporary file
+        def update(self, block):
+            raise KeyboardInterrupt
 
-    monkeypatch.setattr(data.hashlib, "sha256", interrupted)
+    monkeypatch.setattr(download.hashlib, "new", lambda name: CtrlC())
     with pytest.raises(KeyboardInterrupt):
         data.fetch_mnist(tmp_path / "m", mirrors=[server.url + "/m/"], progress=False)
     assert list((tmp_path / "m").iterdir()) == []
@@ -165,3 +167,23 @@ def test_cli_idx_to_csv_and_errors(tmp_path, mnist_files, capsys):
     status = cli_main(["idx-to-csv", str(tmp_path / "missing"), str(tmp_path / "x"), "o.csv"])
     assert status == 1
     assert "error: No IDX file at" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------- download helpers
+
+
+def test_atomic_file_leaves_nothing_on_interrupt(tmp_path):
+    target = tmp_path / "out.bin"
+    with pytest.raises(KeyboardInterrupt):
+        with download.atomic_file(target) as f:
+            f.write(b"half")
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_file_gives_usual_permissions(tmp_path):
+    with download.atomic_file(tmp_path / "out.bin") as f:
+        f.write(b"x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "out.bin").stat().st_mode & 0o777 == 0o666 & ~umask
