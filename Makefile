@@ -6,7 +6,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 # make notebooks QUICK=1 runs them in quick mode (less data, fewer epochs, same models).
 QUICK ?= 0
 
-.PHONY: install notebooks test lab bench bench-quick lint format clean
+.PHONY: install notebooks test test-slow lab kernel bench bench-quick lint format clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,11 +24,20 @@ notebooks: install
 		echo "  done in $$(( $$(date +%s) - start )) s"; \
 	done
 
+# Unit tests, doctests and every notebook in quick mode; slow checks run by `make test-slow`.
 test: install
-	CNNKIT_QUICK=1 $(PY) -m pytest
+	CNNKIT_QUICK=1 $(PY) -m pytest -m "not slow"
 
+test-slow: install
+	CNNKIT_QUICK=1 $(PY) -m pytest -m slow cnnkit tests
+
+# Jupyter refuses to start as root (as in most containers) without --allow-root.
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
+
+# Registers the venv as the Jupyter kernel "cnnkit", for an existing Jupyter or VS Code.
+kernel: install
+	$(PY) -m ipykernel install --user --name cnnkit --display-name "cnnkit (.venv)"
 
 bench: install
 	$(PY) -m benchmarks

@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     rows = []
     for case, res in results:
         rows += report.summary_rows(case, res, peak)
-    lines += report._table(
+    lines += report.table(
         ["case", "baseline", "cnnkit fast path", "ratio", "target", "met?", "physical limit"],
         rows,
     )

@@ -68,12 +68,9 @@ def describe() -> dict:
         except (KeyError, ValueError):
             pass
     clock_source = "/proc/cpuinfo 'cpu MHz'"
-    try:  # the nominal max frequency, where the kernel exposes it
-        with open("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq") as f:
-            mhz = int(f.read()) / 1000
-            clock_source = "cpufreq cpuinfo_max_freq"
-    except (OSError, ValueError):
-        pass
+    max_mhz = _max_clock_mhz()
+    if max_mhz is not None:
+        mhz, clock_source = max_mhz, "cpufreq cpuinfo_max_freq"
     if mhz is None:
         mhz, clock_source = 2000.0, "unknown clock, 2.0 GHz assumed"
     n = cores()
@@ -93,6 +90,15 @@ def describe() -> dict:
         "versions": {p: _version(p) for p in PACKAGES},
         "executable": sys.executable,
     }
+
+
+def _max_clock_mhz() -> float | None:
+    """The nominal maximum clock in MHz, where the kernel exposes it (else None)."""
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq") as f:
+            return int(f.read()) / 1000
+    except (OSError, ValueError):
+        return None
 
 
 def _version(package: str) -> str | None:

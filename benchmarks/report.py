@@ -55,7 +55,8 @@ def check_targets(case: Case, res: dict) -> list[dict]:
     return rows
 
 
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Markdown table lines: the header, the separator, then one line per row."""
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return lines
@@ -215,7 +216,7 @@ def case_section(case: Case, res: dict, peak: float, repeats: int) -> list[str]:
                     f"{m['peak_mb'] / res['variants'][b]['median']['peak_mb']:.2f}",
                 ]
             )
-        lines += _table(header, rows)
+        lines += table(header, rows)
         sums = {
             (r["runs"][0]["pixel_sum"], r["runs"][0]["label_sum"]) for r in res["variants"].values()
         }
@@ -257,7 +258,7 @@ def case_section(case: Case, res: dict, peak: float, repeats: int) -> list[str]:
             if train:
                 row.append(f"{res['variants'][key]['finish']['val_accuracy']:.3f}")
             rows.append(row)
-        lines += _table(header, rows)
+        lines += table(header, rows)
         lines.append("")
         first = keys[0]
         by_key = {v.key: v for v in case.variants}
