@@ -1,4 +1,4 @@
-"""Command line: ``python -m cnnkit fetch-mnist``, ``idx-to-csv`` and ``idx-dir-to-csv``."""
+"""Command line: ``python -m cnnkit`` fetch-mnist, fetch-cifar10, idx-to-csv, idx-dir-to-csv."""
 
 import argparse
 import logging
@@ -23,6 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     fetch.add_argument("--data-home", type=Path, help=DATA_HOME_HELP)
 
+    cifar = commands.add_parser(
+        "fetch-cifar10", help="download the full CIFAR-10 (binary version, 170 MB, MD5-checked)"
+    )
+    cifar.add_argument("--data-home", type=Path, help=DATA_HOME_HELP)
+    cifar.add_argument(
+        "--url",
+        default=data.CIFAR10_URL,
+        help="where to get cifar-10-binary.tar.gz (file:// works)",
+    )
+
     one = commands.add_parser("idx-to-csv", help="convert one IDX images/labels pair to CSV")
     one.add_argument("images", type=Path, help="IDX images file (.gz or plain)")
     one.add_argument("labels", type=Path, help="IDX labels file (.gz or plain)")
@@ -39,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fetch-mnist":
             out = data.fetch_mnist(args.directory, data_home=args.data_home)
+        elif args.command == "fetch-cifar10":
+            out = data.fetch_cifar10(data_home=args.data_home, url=args.url)
         elif args.command == "idx-to-csv":
             out = data.idx_to_csv(args.images, args.labels, args.out_csv)
         else:

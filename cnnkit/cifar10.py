@@ -12,9 +12,15 @@ import gzip
 import logging
 import os
 import re
-from pathlib import Path
+import shutil
+import sys
+import tarfile
+import tempfile
+import zlib
+from pathlib import Path, PurePosixPath
 
 from cnnkit.data_home import GET_DATA_HELP, display_path, get_data_home
+from cnnkit.download import atomic_file, download, file_digest
 
 import numpy as np
 
@@ -32,9 +38,14 @@ CIFAR10_CLASSES = (
     "ship",
     "truck",
 )
-IMAGE_SHAPE = (32, 32, 3)
 RECORD_BYTES = 1 + 32 * 32 * 3
+# The official binary version (170,052,171 bytes) and the MD5 published on the data set's
+# page, https://www.cs.toronto.edu/~kriz/cifar.html (it publishes no stronger hash).
+CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
+CIFAR10_MD5 = "c32a1d4ab5d03f1284b67883e8d87530"
 _FULL_FILES = (*(f"data_batch_{i}.bin" for i in range(1, 6)), "test_batch.bin")
+_ARCHIVE_FOLDER = "cifar-10-batches-bin"
+_MEMBERS = (*_FULL_FILES, "batches.meta.txt", "readme.html")
 _TRAIN_NAME = re.compile(r"data_batch_(\d+)\.bin(\.gz)?")
 _LAYOUT = (
     "CIFAR-10 binary records of 3,073 bytes each: a label byte 0..9, then 1,024 red, 1,024 "
@@ -244,3 +255,131 @@ def load_cifar10(
     X_train = np.concatenate([X for X, _ in train]) if len(train) > 1 else train[0][0]
     y_train = np.concatenate([y for _, y in train])
     return (X_train, y_train), (X_test, y_test), CIFAR10_CLASSES
+
+
+def fetch_cifar10(
+    *,
+    data_home: str | os.PathLike | None = None,
+    url: str = CIFAR10_URL,
+    progress: bool = True,
+) -> Path:
+    """Download the full CIFAR-10 (binary version) into the data home's ``cifar10/``.
+
+    The official ``cifar-10-binary.tar.gz`` is streamed into a temporary folder in the data
+    home and its MD5 checked against the published one before anything is unpacked. Then
+    only the expected members of ``cifar-10-batches-bin/`` are unpacked, one by one, into
+    that temporary folder (an absolute path, ``..``, a link or any other name stops it
+    with an error), every record file is read back with :func:`read_cifar10_bin`, and a
+    ``SHA256SUMS`` file records the sha256 of the archive and of each file. Only then are
+    the files renamed into ``cifar10/``. A failure or an interruption (Ctrl-C included)
+    deletes the temporary folder and leaves ``cifar10/`` as it was. Nothing is downloaded
+    if the six record files are already there.
+
+    Parameters
+    ----------
+    data_home : str or path-like, optional
+        The data home (see :func:`~cnnkit.data_home.get_data_home`); created if needed.
+    url : str, default=CIFAR10_URL
+        Where to get ``cifar-10-binary.tar.gz``; a ``file://`` URL of a copy you already
+        have works too (its MD5 is checked all the same).
+    progress : bool, default=True
+        Show download and unpacking progress on standard error.
+
+    Returns
+    -------
+    Path
+        The ``cifar10/`` folder: ``data_batch_1.bin`` ... ``data_batch_5.bin`` (10,000
+        records each), ``test_batch.bin``, ``batches.meta.txt`` (the class names),
+        ``readme.html`` and ``SHA256SUMS``.
+
+    Raises
+    ------
+    OSError
+        If the archive could not be downloaded complete and with the published MD5.
+    ValueError
+        If the archive is truncated or corrupt, holds an unexpected, absolute, ``..`` or
+        link member, lacks an expected file, or a record file is malformed.
+
+    Examples
+    --------
+    With a network connection (170 MB)::
+
+        fetch_cifar10()          # or: python -m cnnkit fetch-cifar10
+        load_cifar10()           # now loads the 60,000 images
+    """
+    home = get_data_home(data_home)
+    target = home / "cifar10"
+    if all((target / name).is_file() for name in _FULL_FILES):
+        logger.info("CIFAR-10 already present in %s", target)
+        return target
+    home.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".cifar10-", suffix=".part", dir=home) as tmp:
+        archive = download(
+            [url],
+            Path(tmp) / url.rsplit("/", 1)[-1],
+            CIFAR10_MD5,
+            algorithm="md5",
+            progress=progress,
+        )
+        archive_sha256 = file_digest(archive)
+        logger.info("%s: MD5 as published; sha256 %s", archive.name, archive_sha256)
+        staged = Path(tmp) / "cifar10"
+        staged.mkdir()
+        _unpack(archive, staged, url, progress)
+        for name in _FULL_FILES:
+            read_cifar10_bin(staged / name)  # raises on a malformed record file
+        sums = [(archive_sha256, archive.name)]
+        sums += [(file_digest(staged / name), name) for name in _MEMBERS]
+        with atomic_file(staged / "SHA256SUMS") as f:
+            f.write("".join(f"{digest}  {name}\n" for digest, name in sums).encode())
+        target.mkdir(exist_ok=True)
+        # test_batch.bin last: the loader takes the folder as complete once it is there.
+        for name in ("SHA256SUMS", *_MEMBERS[::-1]):
+            os.replace(staged / name, target / name)
+    logger.info("CIFAR-10 unpacked into %s", target)
+    return target
+
+
+def _unpack(archive: Path, folder: Path, url: str, progress: bool) -> None:
+    """Copy the expected members of the CIFAR-10 archive into ``folder``, refusing others."""
+    expected = {f"{_ARCHIVE_FOLDER}/{name}": name for name in _MEMBERS}
+    seen = set()
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar:
+                name = member.name
+                if member.isdir() and name.rstrip("/") == _ARCHIVE_FOLDER:
+                    continue
+                if name.startswith("/") or ".." in PurePosixPath(name).parts:
+                    problem = "an absolute path or a path with '..'"
+                elif member.issym() or member.islnk():
+                    problem = f"a link (to {member.linkname!r})"
+                elif name not in expected:
+                    problem = "not a file of the CIFAR-10 binary version"
+                elif not member.isfile():
+                    problem = "not a regular file"
+                elif name in seen:
+                    problem = "a second copy of a member"
+                else:
+                    problem = None
+                if problem:
+                    raise ValueError(
+                        f"{url}: refusing archive member {name!r}: {problem}. Expected only "
+                        f"{', '.join(expected)}; this is not the official "
+                        "cifar-10-binary.tar.gz, and nothing was unpacked."
+                    )
+                seen.add(name)
+                if progress:
+                    sys.stderr.write(f"unpacking {name} ({member.size:,} bytes)\n")
+                with tar.extractfile(member) as source, open(folder / expected[name], "xb") as f:
+                    shutil.copyfileobj(source, f, 1 << 20)
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ValueError(
+            f"{url}: the archive is truncated or corrupt ({exc}); nothing was unpacked."
+        ) from exc
+    missing = [name for name in expected if name not in seen]
+    if missing:
+        raise ValueError(
+            f"{url}: the archive lacks {', '.join(missing)}; this is not the official "
+            "cifar-10-binary.tar.gz, and nothing was unpacked."
+        )

@@ -23,6 +23,9 @@ from typing import BinaryIO
 
 from cnnkit.cifar10 import (
     CIFAR10_CLASSES,
+    CIFAR10_MD5,
+    CIFAR10_URL,
+    fetch_cifar10,
     find_cifar10,
     load_cifar10,
     read_cifar10_bin,
@@ -34,9 +37,12 @@ import numpy as np
 
 __all__ = [
     "CIFAR10_CLASSES",
+    "CIFAR10_MD5",
+    "CIFAR10_URL",
     "FASHION_MNIST_IDX_DIR",
     "MNIST_FILES",
     "MNIST_MIRRORS",
+    "fetch_cifar10",
     "fetch_mnist",
     "find_cifar10",
     "find_mnist_csv",

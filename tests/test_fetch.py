@@ -6,10 +6,13 @@ Nothing here reaches the internet. Also the download helpers (cnnkit.download).
 import gzip
 import hashlib
 import http.server
+import io
 import os
+import shutil
+import tarfile
 import threading
 
-from cnnkit import data, download
+from cnnkit import cifar10, data, download
 from cnnkit.__main__ import main as cli_main
 
 import numpy as np
@@ -38,7 +41,8 @@ def mnist_files():
 
 
 class Server:
-    """A loopback HTTP server: ``routes`` maps a path to bytes or to an HTTP error code."""
+    """A loopback HTTP server: ``routes`` maps a path to bytes, to (bytes, Content-Length)
+    or to an HTTP error code."""
 
     def __init__(self):
         self.routes, self.requests = {}, []
@@ -51,8 +55,9 @@ class Server:
                 if isinstance(body, int):
                     self.send_error(body)
                     return
+                body, length = body if isinstance(body, tuple) else (body, len(body))
                 self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(length))  # a longer one: cut transfer
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -61,7 +66,7 @@ class Server:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
     def serve(self, prefix, files):
         for name, body in files.items():
@@ -167,6 +172,195 @@ def test_cli_idx_to_csv_and_errors(tmp_path, mnist_files, capsys):
     status = cli_main(["idx-to-csv", str(tmp_path / "missing"), str(tmp_path / "x"), "o.csv"])
     assert status == 1
     assert "error: No IDX file at" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- fetch_cifar10
+
+CIFAR_FILES = (*(f"data_batch_{i}.bin" for i in range(1, 6)), "test_batch.bin")
+
+
+def cifar_records(n, seed):
+    rng = np.random.default_rng(seed)
+    records = rng.integers(0, 256, (n, 3073), dtype=np.uint8)
+    records[:, 0] = rng.integers(0, 10, n)
+    return records.tobytes()
+
+
+def tarball(members):
+    """A .tar.gz of ``members``: name -> bytes (a file) or a ready TarInfo (link, directory)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, content in members.items():
+            if isinstance(content, tarfile.TarInfo):
+                tar.addfile(content)
+            else:
+                info = tarfile.TarInfo(name)
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
+def cifar_members(**changes):
+    """The members of the official binary tarball, small; ``changes`` replace or drop some."""
+    folder = tarfile.TarInfo("cifar-10-batches-bin")
+    folder.type = tarfile.DIRTYPE
+    members = {"cifar-10-batches-bin": folder}
+    for i, name in enumerate(CIFAR_FILES):
+        members[f"cifar-10-batches-bin/{name}"] = cifar_records(4, seed=i)
+    members["cifar-10-batches-bin/batches.meta.txt"] = "\n".join(cifar10.CIFAR10_CLASSES).encode()
+    members["cifar-10-batches-bin/readme.html"] = b"<html>CIFAR-10</html>"
+    for name, content in changes.items():
+        if content is None:
+            members.pop(name)
+        else:
+            members[name] = content
+    return members
+
+
+def serve_cifar(server, monkeypatch, body, md5_of=None):
+    """Serve ``body``; pin the MD5 of ``md5_of`` (default: of ``body``) as the published one."""
+    server.routes["/kriz/cifar-10-binary.tar.gz"] = body
+    pinned = md5_of if md5_of is not None else body if isinstance(body, bytes) else body[0]
+    monkeypatch.setattr(cifar10, "CIFAR10_MD5", hashlib.md5(pinned).hexdigest())
+    return server.url + "/kriz/cifar-10-binary.tar.gz"
+
+
+def test_fetch_cifar10_unpacks_checks_and_records_sha256(tmp_path, server, monkeypatch, capsys):
+    members = cifar_members()
+    body = tarball(members)
+    url = serve_cifar(server, monkeypatch, body)
+    home = tmp_path / "home"
+    out = data.fetch_cifar10(data_home=home, url=url)
+    assert out == home / "cifar10" and list(home.iterdir()) == [out]  # no temporary folder left
+    for name in (*CIFAR_FILES, "batches.meta.txt", "readme.html"):
+        assert (out / name).read_bytes() == members[f"cifar-10-batches-bin/{name}"]
+    sums = dict(line.split("  ")[::-1] for line in (out / "SHA256SUMS").read_text().splitlines())
+    assert sums["cifar-10-binary.tar.gz"] == hashlib.sha256(body).hexdigest()
+    assert (
+        sums["test_batch.bin"] == hashlib.sha256((out / "test_batch.bin").read_bytes()).hexdigest()
+    )
+    err = capsys.readouterr().err
+    assert "downloading cifar-10-binary.tar.gz" in err and "100%" in err
+    assert "unpacking cifar-10-batches-bin/data_batch_1.bin (12,292 bytes)" in err
+    (X_train, y_train), (X_test, _), _ = data.load_cifar10(data_home=home)
+    assert X_train.shape == (20, 32, 32, 3) and X_test.shape == (4, 32, 32, 3)
+    first = np.frombuffer(members["cifar-10-batches-bin/data_batch_1.bin"], np.uint8)
+    assert y_train[0] == first[0] and X_train[0, 0, 1, 0] == first[1 + 1]  # red, row 0, col 1
+    data.fetch_cifar10(data_home=home, url=url)  # already there: no second request
+    assert server.requests == ["/kriz/cifar-10-binary.tar.gz"]
+
+
+def test_fetch_cifar10_md5_mismatch_leaves_nothing(tmp_path, server, monkeypatch):
+    good = tarball(cifar_members())
+    corrupted = good[:1000] + bytes([good[1000] ^ 1]) + good[1001:]
+    url = serve_cifar(server, monkeypatch, corrupted, md5_of=good)
+    with pytest.raises(OSError, match=r"cifar-10-binary\.tar\.gz: md5 [0-9a-f]{32}, expected"):
+        data.fetch_cifar10(data_home=tmp_path, url=url, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fetch_cifar10_cut_transfer_leaves_nothing(tmp_path, server, monkeypatch):
+    good = tarball(cifar_members())
+    url = serve_cifar(server, monkeypatch, (good[: len(good) // 2], len(good)), md5_of=good)
+    with pytest.raises(OSError, match=rf"connection closed after {len(good) // 2:,} of"):
+        data.fetch_cifar10(data_home=tmp_path, url=url, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fetch_cifar10_truncated_archive_with_matching_md5_leaves_nothing(
+    tmp_path, server, monkeypatch
+):
+    url = serve_cifar(server, monkeypatch, tarball(cifar_members())[:-500])
+    with pytest.raises(ValueError, match="the archive is truncated or corrupt"):
+        data.fetch_cifar10(data_home=tmp_path, url=url, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def link(name, target, kind=tarfile.SYMTYPE):
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, target
+    return info
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("../evil", b"x", "an absolute path or a path with '..'"),
+        ("cifar-10-batches-bin/../../evil", b"x", "an absolute path or a path with '..'"),
+        ("ABSOLUTE", b"x", "an absolute path or a path with '..'"),
+        ("cifar-10-batches-bin/data_batch_1.bin", "SYMLINK", "a link"),
+        ("cifar-10-batches-bin/test_batch.bin", "HARDLINK", "a link"),
+        ("cifar-10-batches-bin/run_me.py", b"import os", "not a file of the CIFAR-10 binary"),
+    ],
+)
+def test_fetch_cifar10_refuses_hostile_members_and_writes_nothing(
+    tmp_path, server, monkeypatch, name, content, problem
+):
+    outside = tmp_path / "evil"
+    if name == "ABSOLUTE":
+        name = str(outside)
+    if content == "SYMLINK":
+        content = link(name, str(outside))
+    elif content == "HARDLINK":
+        content = link(name, "cifar-10-batches-bin/readme.html", tarfile.LNKTYPE)
+    members = cifar_members(**{name: content})
+    url = serve_cifar(server, monkeypatch, tarball(members))
+    home = tmp_path / "home"
+    with pytest.raises(ValueError, match=f"refusing archive member .*{problem}"):
+        data.fetch_cifar10(data_home=home, url=url, progress=False)
+    assert list(home.iterdir()) == [] and not outside.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+def test_fetch_cifar10_missing_member_or_bad_records_leave_cifar10_as_it_was(
+    tmp_path, server, monkeypatch
+):
+    home = tmp_path / "home"
+    (home / "cifar10").mkdir(parents=True)
+    (home / "cifar10" / "data_batch_1.bin").write_bytes(b"old")  # an earlier, partial set
+    url = serve_cifar(
+        server, monkeypatch, tarball(cifar_members(**{"cifar-10-batches-bin/readme.html": None}))
+    )
+    with pytest.raises(ValueError, match=r"the archive lacks cifar-10-batches-bin/readme\.html"):
+        data.fetch_cifar10(data_home=home, url=url, progress=False)
+    bad = cifar_members(**{"cifar-10-batches-bin/data_batch_3.bin": cifar_records(2, 0)[:-7]})
+    url = serve_cifar(server, monkeypatch, tarball(bad))
+    with pytest.raises(ValueError, match=r"data_batch_3\.bin: 6,139 bytes is not a whole number"):
+        data.fetch_cifar10(data_home=home, url=url, progress=False)
+    assert sorted(p.name for p in home.rglob("*")) == ["cifar10", "data_batch_1.bin"]
+    assert (home / "cifar10" / "data_batch_1.bin").read_bytes() == b"old"
+
+
+def test_fetch_cifar10_interrupted_while_unpacking_leaves_nothing(tmp_path, server, monkeypatch):
+    url = serve_cifar(server, monkeypatch, tarball(cifar_members()))
+    copies = []
+
+    def copy_then_ctrl_c(source, target, length):
+        copies.append(target.name)
+        if len(copies) == 3:
+            raise KeyboardInterrupt
+        shutil.copyfileobj(source, target, length)
+
+    monkeypatch.setattr(cifar10.shutil, "copyfileobj", copy_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        data.fetch_cifar10(data_home=tmp_path, url=url, progress=False)
+    assert len(copies) == 3 and list(tmp_path.iterdir()) == []
+
+
+def test_cli_fetch_cifar10(tmp_path, server, monkeypatch, capsys):
+    url = serve_cifar(server, monkeypatch, tarball(cifar_members()))
+    assert cli_main(["fetch-cifar10", "--data-home", str(tmp_path), "--url", url]) == 0
+    assert f"done: {tmp_path / 'cifar10'}" in capsys.readouterr().out
+    assert cli_main(["fetch-cifar10", "--data-home", str(tmp_path / "b"), "--url", url + "x"]) == 1
+    assert "error: Could not download cifar-10-binary.tar.gzx" in capsys.readouterr().err
+    # A local copy of the archive works through a file:// URL, checked all the same.
+    copy = tmp_path / "cifar-10-binary.tar.gz"
+    copy.write_bytes(tarball(cifar_members()))
+    monkeypatch.setattr(cifar10, "CIFAR10_MD5", hashlib.md5(copy.read_bytes()).hexdigest())
+    assert (
+        cli_main(["fetch-cifar10", "--data-home", str(tmp_path / "c"), "--url", copy.as_uri()]) == 0
+    )
+    assert (tmp_path / "c" / "cifar10" / "test_batch.bin").is_file()
 
 
 # --------------------------------------------------------------------- download helpers
