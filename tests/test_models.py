@@ -1,10 +1,12 @@
-"""Tests for cnnkit.models: parameter counts and layer order of the course's models."""
+"""Tests for cnnkit.models: layer order and shapes of the course's models, and ResNet-34
+against Géron's (the benchmarks' seed model) with the same weights."""
 
 # cnnkit goes first: it must be imported before TensorFlow (oneDNN kernels).
 import cnnkit  # noqa: F401, I001
 import keras
 import numpy as np
 
+from benchmarks import seed
 from cnnkit.layers import ResidualUnit
 from cnnkit.models import mnist_cnn, resnet34
 
@@ -65,10 +67,33 @@ def test_resnet34_parameters_and_layer_order():
     assert model.layers[-1].units == 10 and model.output_shape == (None, 10)
 
 
-def test_resnet34_options_and_forward_pass():
+def test_resnet34_options():
     model = resnet34(input_shape=(32, 32, 3), n_classes=5, bn_momentum=0.9)
-    assert model.output_shape == (None, 5)
+    assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 5)
     assert all(u.bn_momentum == 0.9 for u in model.layers if isinstance(u, ResidualUnit))
     assert model.get_layer("stem_bn").momentum == 0.9
-    probs = keras.ops.convert_to_numpy(model(np.zeros((2, 32, 32, 3), "float32")))
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_resnet34_computes_what_gerons_resnet34_computes():
+    # Oracle: the seed's ResNet-34 (Géron, chapter 14: plain Conv2D, a list of layers per
+    # unit), with cnnkit's weights and moving statistics copied over.
+    keras.utils.set_random_seed(0)
+    model = resnet34()
+    rng = np.random.default_rng(0)
+    for weight in model.weights:  # non-trivial statistics, so inference mode uses them
+        if "moving_mean" in weight.path:
+            weight.assign(rng.normal(0.0, 0.1, weight.shape).astype("float32"))
+        elif "moving_variance" in weight.path:
+            weight.assign(rng.uniform(0.5, 1.5, weight.shape).astype("float32"))
+    reference = seed.resnet34()
+    reference.set_weights(model.get_weights())
+    x = rng.random((4, 28, 28, 1), dtype=np.float32)
+    # The 512 features before the classifier, where a softmax cannot hide differences.
+    features, reference_features = (
+        keras.Model(m.inputs, m.layers[-2].output).predict(x, verbose=0) for m in (model, reference)
+    )
+    np.testing.assert_allclose(features, reference_features, rtol=1e-4, atol=1e-5)
+    assert features.std() > 0.1  # the features are not all zero after the ReLUs
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0), reference.predict(x, verbose=0), rtol=1e-4, atol=1e-6
+    )

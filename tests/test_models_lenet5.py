@@ -2,6 +2,7 @@
 
 # cnnkit first, so that TensorFlow (imported by Keras) gets its fast CPU kernels.
 from cnnkit.models import lenet5
+from cnnkit.reference import conv2d, pool2d
 
 import keras
 import numpy as np
@@ -27,10 +28,6 @@ def test_lenet5_shape_table_and_layer_order():
         for layer in model.layers
     ]
     assert rows == SHAPE_TABLE
-
-
-def test_lenet5_parameter_count():
-    assert lenet5().count_params() == 61_706 == sum(row[3] for row in SHAPE_TABLE)
 
 
 def test_lenet5_activations_and_logits():
@@ -65,12 +62,24 @@ def test_lenet5_other_input_and_classes():
     assert lenet5(input_shape=(12, 12, 1)).get_layer("s4_pool").output.shape[1:3] == (1, 1)
 
 
-def test_lenet5_forward_pass_gives_finite_logits():
+@pytest.mark.parametrize(
+    ("activation", "pooling", "function"),
+    [("sigmoid", "avg", lambda z: 1 / (1 + np.exp(-z))), ("relu", "max", lambda z: z.clip(0))],
+)
+def test_lenet5_forward_pass_matches_numpy_reference(activation, pooling, function):
+    # Oracle: the same network from cnnkit.reference's NumPy convolution and pooling
+    # (checked against Keras and SciPy in test_reference.py) and matrix products.
     keras.utils.set_random_seed(0)
-    x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
-    logits = keras.ops.convert_to_numpy(lenet5()(x))
-    assert logits.shape == (3, 10)
-    assert np.isfinite(logits).all()
+    model = lenet5(activation=activation, pooling=pooling)
+    w = {layer.name: layer.get_weights() for layer in model.layers if layer.weights}
+    x = np.random.default_rng(0).random((3, 28, 28, 1))
+    z = pool2d(function(conv2d(x, *w["c1_conv"], padding="same")), 2, mode=pooling)
+    z = pool2d(function(conv2d(z, *w["c3_conv"])), 2, mode=pooling).reshape(3, -1)
+    for name in ("c5_dense", "f6_dense"):
+        z = function(z @ w[name][0] + w[name][1])
+    expected = z @ w["output"][0] + w["output"][1]
+    logits = model.predict(x.astype(np.float32), verbose=0)
+    np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize(
