@@ -148,14 +148,15 @@ def download(
             with atomic_file(target) as f, urllib.request.urlopen(url, timeout=60) as response:
                 digest = hashlib.new(algorithm)
                 total = int(response.headers.get("Content-Length") or 0)
-                done = 0
+                done, shown = 0, ""
                 while chunk := response.read(1 << 16):
                     f.write(chunk)
                     digest.update(chunk)
                     done += len(chunk)
-                    if progress:
-                        share = f"{100 * done / total:3.0f}%" if total else f"{done:,} bytes"
+                    share = f"{100 * done / total:3.0f}%" if total else f"{done >> 20:,} MiB"
+                    if progress and share != shown:  # one line update per percent or MiB
                         sys.stderr.write(f"\rdownloading {target.name} from {url}: {share}")
+                        shown = share
                 if progress:
                     sys.stderr.write("\n")
                 if total and done != total:

@@ -4,7 +4,7 @@ import gzip
 import hashlib
 import re
 
-from cnnkit import data
+from cnnkit import data, digits_csv
 
 import numpy as np
 import pandas as pd
@@ -83,7 +83,7 @@ def test_read_digits_csv_plain_gzip_crlf_and_no_trailing_newline(tmp_path):
 
 
 def test_read_digits_csv_across_chunk_boundaries_reports_true_row(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "_CHUNK_BYTES", 1000)  # many chunks, lines split across them
+    monkeypatch.setattr(digits_csv, "_CHUNK_BYTES", 1000)  # many chunks, lines split across them
     rows = digit_rows(50, seed=1)
     X, y = data.read_digits_csv(write_csv(tmp_path / "ok.csv", rows))
     np.testing.assert_array_equal(X, rows[:, 1:])
@@ -252,4 +252,20 @@ def test_read_idx_and_idx_to_csv_errors(tmp_path):
 
 def test_format_rows_matches_numpy_savetxt():
     rows = np.array([[0, 9, 10, 99, 100, 255], [5, 0, 0, 1, 200, 30]], dtype=np.uint8)
-    assert data._format_rows(rows) == b"0,9,10,99,100,255\n5,0,0,1,200,30\n"
+    assert digits_csv._format_rows(rows) == b"0,9,10,99,100,255\n5,0,0,1,200,30\n"
+
+
+def test_write_digits_csv_checks_input_and_writes_reproducible_gzip(tmp_path):
+    rows = digit_rows(6, seed=7)
+    X, y = rows[:, 1:].reshape(6, 28, 28), rows[:, 0]
+    a = data.write_digits_csv(tmp_path / "a.csv.gz", X, y)
+    b = data.write_digits_csv(tmp_path / "b.csv.gz", X, y)
+    assert a.read_bytes() == b.read_bytes() and a.read_bytes()[4:8] == b"\0\0\0\0"  # mtime 0
+    np.testing.assert_array_equal(pd.read_csv(a, header=None).to_numpy(), rows)
+    with pytest.raises(ValueError, match=r"got \(6, 28, 28\) and \(5,\)"):
+        data.write_digits_csv(tmp_path / "c.csv", X, y[:5])
+    with pytest.raises(ValueError, match=r"label values must be in 0\.\.9, got 0\.\.10"):
+        data.write_digits_csv(tmp_path / "c.csv", X, np.arange(6) * 2)
+    with pytest.raises(ValueError, match=r"pixel values must be in 0\.\.255, got -1\.\."):
+        data.write_digits_csv(tmp_path / "c.csv", X.astype(int) - 1, y)
+    assert not (tmp_path / "c.csv").exists()
