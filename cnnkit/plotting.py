@@ -264,6 +264,8 @@ def _as_2d_or_rgb(image) -> np.ndarray:
 
 def _grid_axes(n: int, ncols: int | None, axes, size: float):
     """Return (figure, flat list of n axes), making a grid when ``axes`` is None."""
+    if n < 1:
+        raise ValueError("there are no images to draw; pass at least one")
     if axes is not None:
         flat = list(np.ravel(axes))
         if len(flat) < n:

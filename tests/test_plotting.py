@@ -170,6 +170,13 @@ def test_plot_images_into_existing_axes():
         plot_images([np.ones((3, 3))] * 5, axes=grid)
 
 
+def test_grid_helpers_reject_an_empty_list():
+    with pytest.raises(ValueError, match="no images to draw"):
+        plot_images([])
+    with pytest.raises(ValueError, match="no images to draw"):
+        plot_digits(np.zeros((0, 28, 28)))
+
+
 def test_plot_images_title_count_must_match():
     with pytest.raises(ValueError, match="2 images but 1 titles"):
         plot_images([np.ones((3, 3))] * 2, titles=["only one"])
