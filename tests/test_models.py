@@ -90,7 +90,7 @@ def test_resnet34_computes_what_gerons_resnet34_computes():
     x = rng.random((4, 28, 28, 1), dtype=np.float32)
     # The 512 features before the classifier, where a softmax cannot hide differences.
     features, reference_features = (
-        keras.ops.convert_to_numpy(keras.Model(m.input, m.layers[-2].output)(x))
+        keras.ops.convert_to_numpy(keras.Model(m.inputs, m.layers[-2].output)([x]))
         for m in (model, reference)
     )
     np.testing.assert_allclose(features, reference_features, rtol=1e-4, atol=1e-5)
