@@ -31,7 +31,6 @@ def plot_digits(
     class_names=None,
     size: float = 1.2,
     axes=None,
-    n_cols: int | None = None,
 ):
     """Show digit-like images (n, 28, 28[, 1]) in a grid, titled with their labels.
 
@@ -54,8 +53,6 @@ def plot_digits(
         Width and height in inches of each image in a new figure (larger for long names).
     axes : sequence of matplotlib Axes, optional
         Where to draw, one per image; a new figure is made if not given.
-    n_cols : int, optional
-        Older name of ``ncols``, still accepted.
 
     Returns
     -------
@@ -67,8 +64,6 @@ def plot_digits(
     >>> [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.images]
     ['0', '1', '2']
     """
-    if n_cols is not None:
-        ncols = n_cols
     images = np.asarray(images)
     fig, flat = _grid_axes(len(images), max(1, min(ncols, len(images))), axes, size)
     name = (lambda k: class_names[k]) if class_names is not None else str

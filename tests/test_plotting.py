@@ -270,16 +270,13 @@ def test_plot_digits_titles_mark_wrong_predictions_in_red():
         assert ax.images[0].get_cmap().name == "binary"
 
 
-def test_plot_digits_class_names_and_old_n_cols_name():
+def test_plot_digits_class_names_and_ncols():
     images = RNG.random((6, 28, 28))
     fig = plot_digits(images, labels=[0, 1, 2, 0, 1, 2], class_names=["T-shirt", "bag", "shoe"])
     assert [ax.get_title() for ax in fig.axes] == ["T-shirt", "bag", "shoe"] * 2
-    old = plot_digits(images, n_cols=4)
-    new = plot_digits(images, ncols=4)
-    assert [ax.get_subplotspec().get_geometry() for ax in old.axes] == [
-        ax.get_subplotspec().get_geometry() for ax in new.axes
-    ]
-    assert old.axes[0].get_subplotspec().get_geometry()[:2] == (2, 4)
+    fig = plot_digits(images, ncols=4)
+    assert fig.axes[0].get_subplotspec().get_geometry()[:2] == (2, 4)  # 2 rows of 4
+    assert [ax.axison for ax in fig.axes] == [True] * 6 + [False] * 2
 
 
 def test_suptitle_stays_clear_of_panel_titles():
