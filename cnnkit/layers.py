@@ -126,8 +126,9 @@ def _conv3x3(conv: keras.layers.Conv2D, x):
 
     With stride 1 and "same" padding, the other 8 taps of a 3x3 kernel only meet zero
     padding on a 1x1 map, and CPU convolution kernels are slow on such maps (ResNet-34 on
-    28x28 images: 11-14% less CPU time per training step). Decided from the static shape of
-    this call's input: unknown or larger maps take the plain convolution.
+    28x28 images: 6-14% less CPU time per training step, ``python -m benchmarks.centre_tap``).
+    Decided from the static shape of this call's input: unknown or larger maps take the
+    plain convolution.
     """
     if conv.strides != (1, 1) or tuple(x.shape[1:3]) != (1, 1):
         return conv(x)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import flops, machine, seed
+from benchmarks import centre_tap, flops, machine, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +47,30 @@ def test_small_cnn_macs_by_hand():
     # conv1 28*28*9*1*32, conv2 28*28*9*32*64, dense 14*14*64*128 + 128*10
     expected = 28 * 28 * 9 * 32 + 28 * 28 * 9 * 32 * 64 + 14 * 14 * 64 * 128 + 128 * 10
     assert flops.count_macs(cnnkit.models.mnist_cnn())["nominal"] == expected
+
+
+def test_centre_tap_plain_copy_computes_the_same():
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [
+            keras.Input((2, 2, 3)),
+            cnnkit.layers.ResidualUnit(4, strides=2),
+            cnnkit.layers.ResidualUnit(4),
+        ]
+    )
+    plain = centre_tap.plain_copy(model)
+    assert [type(layer) for layer in plain.layers] == [centre_tap.PlainResidualUnit] * 2
+    x = np.random.default_rng(0).normal(size=(3, 2, 2, 3)).astype("float32")
+    for training in (False, True):
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(plain(x, training=training)),
+            keras.ops.convert_to_numpy(model(x, training=training)),
+            rtol=1e-5,
+            atol=1e-5,
+        )
 
 
 @pytest.mark.parametrize(
