@@ -44,7 +44,8 @@ def plot_digits(
     labels : array-like of int, optional
         True labels, shown above each image.
     predictions : array-like of int, optional
-        Predicted labels; shown as "pred/true" and in red where they differ from ``labels``.
+        Predicted labels; titles then read "true: ..." over "predicted: ..." (no "/", which
+        some class names contain), in red where they differ from ``labels``.
     ncols : int, default=10
         Images per row.
     class_names : sequence of str, optional
@@ -72,7 +73,7 @@ def plot_digits(
         if predictions is not None and labels is not None:
             wrong = predictions[i] != labels[i]
             ax.set_title(
-                f"{name(predictions[i])}/{name(labels[i])}",
+                f"true: {name(labels[i])}\npredicted: {name(predictions[i])}",
                 fontsize=MIN_FONTSIZE,
                 color="red" if wrong else "black",
             )

@@ -263,7 +263,12 @@ def test_plot_digits_titles_mark_wrong_predictions_in_red():
     images = RNG.random((4, 28, 28, 1))
     fig = plot_digits(images, labels=[1, 2, 3, 4], predictions=[1, 7, 3, 9], ncols=2)
     titles = [ax.title for ax in fig.axes]
-    assert [t.get_text() for t in titles] == ["1/1", "7/2", "3/3", "9/4"]
+    assert [t.get_text() for t in titles] == [
+        "true: 1\npredicted: 1",
+        "true: 2\npredicted: 7",
+        "true: 3\npredicted: 3",
+        "true: 4\npredicted: 9",
+    ]
     assert [t.get_color() for t in titles] == ["black", "red", "black", "red"]
     for image, ax in zip(images, fig.axes, strict=True):
         np.testing.assert_array_equal(_drawn(ax), image[..., 0])
