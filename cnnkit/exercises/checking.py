@@ -1,0 +1,311 @@
+"""What every exercise check shares: the result, unanswered answers, comparisons and hints.
+
+A check is a function decorated with :func:`exercise`. Its body raises :class:`Mistake` with a
+hint when the answer is wrong and returns (optionally a short remark) when it is right; the
+decorator turns that into a :class:`CheckResult`. Answers that are still ``...`` or ``None``, and
+functions that still return ``None``, give "not attempted yet" and never an error, so a learner's
+notebook runs top to bottom before any exercise is done.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+CORRECT = "correct"
+WRONG = "wrong"
+NOT_ATTEMPTED = "not attempted"
+
+_UNANSWERED_HINT = "replace the `...` with your answer and run the cell again."
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one exercise check; true only when the answer is correct.
+
+    Jupyter shows it as one line, so a cell that ends with a check call prints the verdict.
+
+    Parameters
+    ----------
+    exercise : str
+        The exercise's label, notebook and number: ``"01.3"`` is exercise 3 of notebook 01.
+    status : {"correct", "wrong", "not attempted"}
+        The verdict.
+    message : str
+        What was right, the hint for what is wrong, or how to start.
+
+    Examples
+    --------
+    >>> result = CheckResult("01.1", "wrong", "expected 3 values, got 2.")
+    >>> bool(result)
+    False
+    >>> result
+    Exercise 01.1: not right yet: expected 3 values, got 2.
+    """
+
+    exercise: str
+    status: str
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.status == CORRECT
+
+    def __repr__(self) -> str:
+        verdict = {CORRECT: "correct", WRONG: "not right yet", NOT_ATTEMPTED: "not attempted yet"}
+        text = f"Exercise {self.exercise}: {verdict[self.status]}"
+        return f"{text}: {self.message}" if self.message else f"{text}."
+
+
+class Mistake(Exception):
+    """Raised by a check's body when the answer is wrong; the message is the hint."""
+
+
+class NotAttempted(Exception):
+    """Raised by a check's body when part of the answer is still unanswered."""
+
+
+def is_unanswered(answer: Any) -> bool:
+    """True for ``...`` and ``None``, and for a non-empty list, tuple or dict holding only those.
+
+    Examples
+    --------
+    >>> is_unanswered(...), is_unanswered([..., None]), is_unanswered(0), is_unanswered([3, ...])
+    (True, True, False, False)
+    """
+    if answer is None or answer is Ellipsis:
+        return True
+    if isinstance(answer, dict):
+        answer = list(answer.values())
+    if isinstance(answer, list | tuple) and answer:
+        return all(is_unanswered(part) for part in answer)
+    return False
+
+
+def exercise(label: str) -> Callable[[Callable[..., str | None]], Callable[..., CheckResult]]:
+    """Make a check for exercise `label` out of a function that raises :class:`Mistake`.
+
+    The wrapped function receives the learner's answers. It returns ``None`` or a short remark
+    when they are right and raises :class:`Mistake` with a hint when they are wrong. The check
+    returns "not attempted" while any answer is still ``...`` or ``None`` (or the body raises
+    :class:`NotAttempted`), and "wrong" with the error's text when the learner's own code fails
+    inside the check.
+
+    Parameters
+    ----------
+    label : str
+        Notebook and exercise number, such as ``"02.4"``.
+
+    Examples
+    --------
+    >>> @exercise("00.1")
+    ... def check_1(answer):
+    ...     '''Two plus two.'''
+    ...     compare_number(answer, 4, name="two plus two", mistakes={"that is 2 * 2 + 1": 5})
+    >>> check_1(...)
+    Exercise 00.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    >>> check_1(5)
+    Exercise 00.1: not right yet: two plus two: expected 4, got 5: that is 2 * 2 + 1.
+    >>> check_1(4.0)
+    Exercise 00.1: correct.
+    """
+
+    def decorate(body: Callable[..., str | None]) -> Callable[..., CheckResult]:
+        parameters = list(inspect.signature(body).parameters)
+
+        @functools.wraps(body)
+        def check(*answers: Any, **named: Any) -> CheckResult:
+            given = dict(zip(parameters, answers, strict=False)) | named
+            missing = [name for name in parameters[: len(given)] if is_unanswered(given[name])]
+            if missing:
+                if len(parameters) > 1 and len(missing) < len(given):
+                    names = ", ".join(f"`{name}`" for name in missing)
+                    return CheckResult(label, NOT_ATTEMPTED, f"{names} still unanswered.")
+                return CheckResult(label, NOT_ATTEMPTED, _UNANSWERED_HINT)
+            try:
+                remark = body(*answers, **named)
+            except NotAttempted as unanswered:
+                return CheckResult(label, NOT_ATTEMPTED, str(unanswered) or _UNANSWERED_HINT)
+            except Mistake as mistake:
+                return CheckResult(label, WRONG, str(mistake))
+            return CheckResult(label, CORRECT, remark or "")
+
+        return check
+
+    return decorate
+
+
+def call_answer(function: Any, *args: Any, name: str = "your function", **kwargs: Any) -> Any:
+    """Call the learner's `function`, turning its failures into hints.
+
+    Raises :class:`NotAttempted` when it raises ``NotImplementedError`` or returns ``None`` or
+    ``...`` (an unwritten body), and :class:`Mistake` when it is not callable or raises.
+
+    Examples
+    --------
+    >>> call_answer(lambda x: x + 1, 2)
+    3
+    >>> call_answer(lambda x: x / 0, 2)
+    Traceback (most recent call last):
+    cnnkit.exercises.checking.Mistake: your function raised ZeroDivisionError: division by zero
+    """
+    if not callable(function):
+        raise Mistake(f"expected {name} (a function), got {_describe(function)}.")
+    try:
+        result = function(*args, **kwargs)
+    except NotImplementedError as unwritten:
+        raise NotAttempted(f"{name} raises NotImplementedError; write its body.") from unwritten
+    except Exception as error:
+        raise Mistake(f"{name} raised {type(error).__name__}: {error}") from error
+    if result is None or result is Ellipsis:
+        raise NotAttempted(
+            f"{name} returned {result!r}: write its body, or if you have, did you forget `return`?"
+        )
+    return result
+
+
+def as_array(answer: Any, name: str = "your answer") -> np.ndarray:
+    """Any array-like of numbers (list, tuple, NumPy array, tensor) as a float NumPy array.
+
+    Examples
+    --------
+    >>> as_array([[1, 2], (3, 4)]).shape
+    (2, 2)
+    >>> as_array("12")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    cnnkit.exercises.checking.Mistake: your answer should be numbers (...), got a str.
+    """
+    if isinstance(answer, str | bytes | dict) or callable(answer):
+        raise Mistake(
+            f"{name} should be numbers (a number, list, tuple or array), got {_describe(answer)}."
+        )
+    try:
+        array = np.asarray(keras.ops.convert_to_numpy(answer))
+    except Exception as error:
+        raise Mistake(
+            f"{name} could not be read as an array of numbers ({type(error).__name__}: {error})."
+        ) from error
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+        raise Mistake(
+            f"{name} should be numbers (a number, list, tuple or array), got an array of "
+            f"{array.dtype}."
+        )
+    return array.astype(np.float64)
+
+
+def compare_number(
+    got: Any,
+    expected: float,
+    *,
+    name: str = "your answer",
+    rtol: float = 0.0,
+    atol: float = 1e-9,
+    mistakes: dict[str, float] | None = None,
+) -> None:
+    """Raise :class:`Mistake` unless `got` is one number within tolerance of `expected`.
+
+    `mistakes` maps a hint to the value a typical mistake gives; the first one `got` matches
+    is named in the hint. Ints, floats, NumPy scalars and one-element arrays are all accepted.
+
+    Examples
+    --------
+    >>> compare_number(3 * 3 * 3 * 32 + 32, 896, name="the parameter count")
+    >>> compare_number(864, 896, name="the parameter count", mistakes={"add the biases": 864})
+    Traceback (most recent call last):
+    cnnkit.exercises.checking.Mistake: the parameter count: expected 896, got 864: add the biases.
+    """
+    array = as_array(got, name)
+    if array.size != 1:
+        raise Mistake(f"{name} should be one number, got {array.size} values ({array.shape}).")
+    value = float(array.reshape(()))
+    if abs(value - expected) <= atol + rtol * abs(expected):
+        return
+    hint = f"{name}: expected {_number(expected)}, got {_number(value)}"
+    for mistake_hint, wrong in (mistakes or {}).items():
+        if abs(value - wrong) <= atol + rtol * abs(wrong):
+            raise Mistake(_sentence(f"{hint}: {mistake_hint}"))
+    tolerance = f" (tolerance {_number(atol + rtol * abs(expected))})" if rtol else ""
+    raise Mistake(f"{hint}{tolerance}.")
+
+
+def compare_arrays(
+    got: Any,
+    expected: Any,
+    *,
+    name: str = "your answer",
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+    mistakes: dict[str, Any] | None = None,
+) -> None:
+    """Raise :class:`Mistake` unless `got` has `expected`'s shape and values within tolerance.
+
+    Any array-like is accepted (lists, tuples, NumPy arrays, TensorFlow tensors, any number
+    type). `mistakes` maps a hint to the array a typical mistake gives; a wrong answer equal
+    to one of them gets that hint, whatever its shape. Otherwise the hint names the shape
+    difference, or how many values differ and the first one that does.
+
+    Examples
+    --------
+    >>> compare_arrays((1, 2, 3), np.array([1.0, 2.0, 3.0]))
+    >>> compare_arrays([1, 2, 4], [1, 2, 3], name="the row")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    cnnkit.exercises.checking.Mistake: the row: 1 of 3 values differ (...): expected 3, got 4.
+    """
+    array = as_array(got, name)
+    expected = np.asarray(expected, dtype=np.float64)
+    if array.shape == expected.shape and np.allclose(array, expected, rtol=rtol, atol=atol):
+        return
+    for hint, wrong in (mistakes or {}).items():
+        wrong = np.asarray(wrong, dtype=np.float64)
+        if array.shape == wrong.shape and np.allclose(array, wrong, rtol=rtol, atol=atol):
+            raise Mistake(_sentence(f"{name} is not what was expected: {hint}"))
+    if array.shape != expected.shape:
+        hint = f"{name} has shape {array.shape}, expected {expected.shape}"
+        if array.size == expected.size:
+            hint += " (the same number of values: check the order and number of axes)"
+        raise Mistake(f"{hint}.")
+    if not np.all(np.isfinite(array)):
+        raise Mistake(f"{name} contains {np.sum(~np.isfinite(array))} NaN or infinite values.")
+    wrong_values = ~np.isclose(array, expected, rtol=rtol, atol=atol)
+    first = tuple(int(i) for i in np.argwhere(wrong_values)[0])
+    raise Mistake(
+        f"{name}: {int(wrong_values.sum())} of {expected.size} values differ (tolerance: atol "
+        f"{atol:g} + rtol {rtol:g} x |expected|); the first at index {first}: expected "
+        f"{_number(expected[first])}, got {_number(array[first])}."
+    )
+
+
+def as_model(answer: Any, name: str = "your model") -> keras.Model:
+    """Return `answer` if it is a Keras model (or a function returning one, which is called).
+
+    Examples
+    --------
+    >>> model = as_model(lambda: keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]))
+    >>> model.count_params()
+    3
+    """
+    if callable(answer) and not isinstance(answer, keras.layers.Layer):
+        answer = call_answer(answer, name=f"the function building {name}")
+    if not isinstance(answer, keras.Model):
+        raise Mistake(f"{name} should be a keras.Model, got {_describe(answer)}.")
+    return answer
+
+
+def _number(value: float) -> str:
+    """A number as a learner would write it: 896, not 896.0; 0.25, not 0.25000000001."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:.6g}"
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def _describe(answer: Any) -> str:
+    kind = type(answer).__name__
+    return f"an {kind}" if kind[0] in "aeiouAEIOU" else f"a {kind}"
