@@ -1,0 +1,138 @@
+"""The machinery every exercise check relies on: verdicts, unanswered answers and hints."""
+
+import cnnkit  # noqa: F401 (imported before Keras)
+from cnnkit.exercises.checking import (
+    CORRECT,
+    NOT_ATTEMPTED,
+    WRONG,
+    Mistake,
+    NotAttempted,
+    as_array,
+    as_model,
+    call_answer,
+    compare_arrays,
+    compare_number,
+    exercise,
+)
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+
+@exercise("00.1")
+def check_area(height, width):
+    """Area of a rectangle, a stand-in for a notebook's check."""
+    compare_number(height * width, 12, name="the area", mistakes={"that is the perimeter": 14})
+    return "well done"
+
+
+@exercise("00.2")
+def check_double(function):
+    """A function that doubles an array, checked on an oracle input."""
+    x = np.arange(6.0).reshape(2, 3)
+    compare_arrays(
+        call_answer(function, x, name="your double"),
+        2 * x,
+        name="double(x)",
+        mistakes={"did you square instead?": x**2},
+    )
+
+
+@pytest.mark.parametrize("unanswered", [..., None, [..., ...], {"a": None, "b": ...}])
+def test_unanswered_answers_are_not_attempted(unanswered):
+    result = check_area(unanswered, unanswered)
+    assert result.status == NOT_ATTEMPTED
+    assert not result
+    assert repr(result).startswith("Exercise 00.1: not attempted yet: replace the `...`")
+
+
+def test_a_partly_answered_exercise_names_what_is_missing():
+    result = check_area(3, ...)
+    assert result.status == NOT_ATTEMPTED
+    assert "`width` still unanswered" in result.message
+
+
+def test_a_function_with_an_unwritten_body_is_not_attempted():
+    def double(x): ...
+
+    def unwritten(x):
+        raise NotImplementedError
+
+    assert check_double(double).status == NOT_ATTEMPTED
+    assert "forget `return`" in check_double(double).message
+    assert check_double(unwritten).status == NOT_ATTEMPTED
+
+
+@pytest.mark.parametrize(
+    "height, width", [(3, 4), (4.0, 3), (np.int64(2), np.float32(6)), (np.array([6]), 2)]
+)
+def test_every_number_type_is_accepted(height, width):
+    result = check_area(height, width)
+    assert result.status == CORRECT and result
+    assert repr(result) == "Exercise 00.1: correct: well done"
+
+
+def test_a_typical_mistake_gets_its_hint_and_other_wrong_answers_expected_versus_got():
+    assert repr(check_area(2, 7)) == (
+        "Exercise 00.1: not right yet: the area: expected 12, got 14: that is the perimeter."
+    )
+    assert check_area(2, 5).message == "the area: expected 12, got 10."
+
+
+@pytest.mark.parametrize(
+    "double",
+    [lambda x: x + x, lambda x: (2 * x).tolist(), lambda x: tf.constant(x) * 2],
+    ids=["numpy", "list", "tensor"],
+)
+def test_arrays_are_accepted_in_any_form(double):
+    assert check_double(double)
+
+
+def test_array_hints_name_the_mistake_the_shape_or_the_first_wrong_value():
+    assert "did you square instead?" in check_double(lambda x: x**2).message
+    shape = check_double(lambda x: (2 * x).T).message
+    assert "has shape (3, 2), expected (2, 3) (the same number of values" in shape
+    one_off = 2 * np.arange(6.0).reshape(2, 3)
+    one_off[1, 2] = 0
+    message = check_double(lambda x: one_off).message
+    assert "1 of 6 values differ" in message
+    assert "the first at index (1, 2): expected 10, got 0" in message
+
+
+def test_errors_in_the_learners_code_become_hints():
+    result = check_double(lambda x: x.nonexistent())
+    assert result.status == WRONG
+    assert result.message.startswith("your double raised AttributeError")
+    assert "expected your double (a function), got an int" in check_double(3).message
+
+
+def test_wrong_kinds_of_values_are_rejected_clearly():
+    with pytest.raises(Mistake, match=r"should be numbers .* got a str"):
+        as_array("12")
+    with pytest.raises(Mistake, match=r"should be numbers .* array of bool"):
+        as_array([True, False])
+    with pytest.raises(Mistake, match="should be one number, got 2 values"):
+        compare_number([1, 2], 3)
+    with pytest.raises(Mistake, match="contains 1 NaN"):
+        compare_arrays([1.0, np.nan], [1.0, 2.0])
+
+
+def test_tolerances_are_honoured():
+    compare_number(100.4, 100, rtol=0.005)
+    with pytest.raises(Mistake, match=r"expected 100, got 101 \(tolerance 0.5\)"):
+        compare_number(101, 100, rtol=0.005)
+    compare_arrays([1.0 + 1e-6], [1.0])
+    with pytest.raises(Mistake):
+        compare_arrays([1.001], [1.0])
+
+
+def test_as_model_takes_a_model_or_a_builder_and_rejects_the_rest():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    assert as_model(model) is model
+    assert as_model(lambda: model) is model
+    with pytest.raises(Mistake, match=r"should be a keras\.Model, got a Dense"):
+        as_model(keras.layers.Dense(2))
+    with pytest.raises(NotAttempted):
+        as_model(lambda: None)
