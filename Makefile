@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+SOLUTIONS := $(sort $(wildcard notebooks/solutions/[0-9][0-9]_solutions.ipynb))
 # make notebooks QUICK=1 runs them in quick mode (less data, fewer epochs, same models).
 QUICK ?= 0
 
@@ -16,11 +17,13 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 install: $(VENV)/.installed
 
+# Each notebook runs from its own folder, as Jupyter runs it; the solutions follow the course.
 notebooks: install
-	@for nb in $(NOTEBOOKS); do \
+	@for nb in $(NOTEBOOKS) $(SOLUTIONS); do \
 		echo "executing $$nb"; start=$$(date +%s); \
-		(cd notebooks && CNNKIT_QUICK=$(QUICK) ../$(VENV)/bin/jupyter nbconvert --to notebook \
-			--execute --inplace --ExecutePreprocessor.timeout=3600 $$(basename $$nb)) || exit 1; \
+		(cd $$(dirname $$nb) && CNNKIT_QUICK=$(QUICK) $(CURDIR)/$(VENV)/bin/jupyter nbconvert \
+			--to notebook --execute --inplace --ExecutePreprocessor.timeout=3600 \
+			$$(basename $$nb)) || exit 1; \
 		echo "  done in $$(( $$(date +%s) - start )) s"; \
 	done
 
@@ -54,5 +57,5 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf .pytest_cache .ruff_cache .hypothesis notebooks/*.keras
+	rm -rf .pytest_cache .ruff_cache .hypothesis notebooks/*.keras notebooks/solutions/*.keras
 	find . -name "*.cache.npz" -not -path "./$(VENV)/*" -delete
