@@ -1,0 +1,839 @@
+"""Checks for notebook 04's exercises: residual units, ResNet-34's shapes, batch normalisation.
+
+Exercise 04.1 counts a ``ResidualUnit``'s parameters, 04.2 follows the feature-map shapes
+through ResNet-34, 04.3 counts its layers with weights, 04.4 writes batch normalisation in
+NumPy (both modes) and 04.5 writes a bottleneck residual unit as a subclassed Keras layer.
+Every oracle (``cnnkit.layers.ResidualUnit``, ``cnnkit.models.resnet34``,
+``keras.layers.BatchNormalization``, the same bottleneck block built from stock Keras layers)
+is computed when the check runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cnnkit import models
+from cnnkit.exercises.checking import (
+    Mistake,
+    NotAttempted,
+    as_array,
+    call_answer,
+    compare_arrays,
+    compare_number,
+    exercise,
+)
+from cnnkit.layers import ResidualUnit
+
+import keras
+import numpy as np
+
+# Exercise 04.1: answer name -> (filters, strides, input channels).
+UNIT_CASES = {"params_a": (32, 1, 32), "params_b": (48, 1, 24)}
+
+# Exercise 04.2: the two input shapes whose stage outputs the learner works out.
+SHAPE_INPUTS = {"shapes_224": (224, 224, 3), "shapes_odd": (99, 75, 3)}
+_STAGES = ("the stem", "stage 2", "stage 3", "stage 4", "stage 5")
+
+
+# ---------------------------------------------------------------- 04.1: parameter count
+def _unit_counts(filters: int, strides: int, channels: int) -> tuple[int, int]:
+    """Trainable and non-trainable parameters of a built ``ResidualUnit`` (the oracle)."""
+    unit = ResidualUnit(filters, strides=strides)
+    unit.build((None, 8, 8, channels))
+    trainable = sum(int(np.prod(w.shape)) for w in unit.trainable_weights)
+    frozen = sum(int(np.prod(w.shape)) for w in unit.non_trainable_weights)
+    return trainable, frozen
+
+
+def _as_pair(answer: Any, name: str) -> tuple[float, float]:
+    array = as_array(answer, name).ravel()
+    if array.size != 2:
+        raise Mistake(
+            f"{name} should be two numbers, (trainable, non_trainable), got {array.size}."
+        )
+    return float(array[0]), float(array[1])
+
+
+@exercise("04.1")
+def check_1(params_a: Any, params_b: Any) -> str:
+    """Check the (trainable, non-trainable) parameter counts of two residual units.
+
+    Case a: ``ResidualUnit(32)`` on inputs with 32 channels; case b: ``ResidualUnit(48)`` on
+    inputs with 24 channels. Exact integers are expected (the oracle is the built layer).
+
+    Parameters
+    ----------
+    params_a, params_b : pair of int
+        ``(trainable, non_trainable)`` for case a and case b.
+
+    Examples
+    --------
+    >>> check_1(..., ...)
+    Exercise 04.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    for key, answer in (("params_a", params_a), ("params_b", params_b)):
+        filters, strides, channels = UNIT_CASES[key]
+        label = f"case {key[-1]}, ResidualUnit({filters}) on {channels} channels"
+        trainable, frozen = _as_pair(answer, f"{label}: your answer")
+        expected_trainable, expected_frozen = _unit_counts(filters, strides, channels)
+        projection = strides > 1 or channels != filters
+        n_bn = 3 if projection else 2
+        convs = 9 * channels * filters + 9 * filters * filters
+        if projection:
+            wrong_skip = {
+                f"the channel count changes ({channels} -> {filters}), so the shortcut needs a "
+                f"1x1 projection ({channels} x {filters} weights) and its batch norm, even "
+                "with stride 1": convs + 4 * filters,
+                "the projection shortcut is a 1x1 convolution, not 3x3": convs
+                + 9 * channels * filters
+                + 6 * filters,
+            }
+        else:
+            wrong_skip = {
+                "input and output have the same shape (stride 1, as many channels), so the "
+                "shortcut is the identity: no projection, no third batch norm": convs
+                + channels * filters
+                + 6 * filters,
+            }
+        compare_number(
+            trainable,
+            expected_trainable,
+            name=f"{label}, trainable parameters",
+            mistakes={
+                "the convolutions have no biases (use_bias=False: the batch norm's beta "
+                "does that job)": expected_trainable + n_bn * filters,
+                "of batch norm's 4 parameters per channel only gamma and beta are trainable; "
+                "the moving mean and variance are not": expected_trainable + expected_frozen,
+                "a 3x3 kernel from c to f channels has 9 * c * f weights: did you use the "
+                "input channels for the second convolution too?": expected_trainable
+                - 9 * filters * filters
+                + 9 * channels * filters,
+                **wrong_skip,
+            },
+        )
+        compare_number(
+            frozen,
+            expected_frozen,
+            name=f"{label}, non-trainable parameters",
+            mistakes={
+                "each batch norm has 2 non-trainable parameters per channel (moving mean and "
+                "moving variance)": 0,
+                f"count the moving statistics of every batch norm: {n_bn} of them here": 2
+                * filters
+                * (5 - n_bn),
+            },
+        )
+    return "the same counts as the built layers' trainable_weights and non_trainable_weights."
+
+
+# ---------------------------------------------------------------- 04.2: stage shapes
+@functools.cache
+def _resnet_stage_shapes() -> dict[str, tuple[tuple[int, ...], ...]]:
+    """Output shapes after the stem and each stage of ``cnnkit.models.resnet34``, for each of
+    ``SHAPE_INPUTS`` (the oracle): one model of any image size, its layers' output shapes."""
+    model = models.resnet34((None, None, 3))
+    last = {"stem": "stem_pool"}
+    for layer in model.layers:
+        if layer.name.startswith("stage"):
+            last[layer.name.split("_")[0]] = layer.name
+    shapes = {}
+    for key, input_shape in SHAPE_INPUTS.items():
+        shape, after = (1, *input_shape), {}
+        for layer in model.layers:
+            shape = tuple(layer.compute_output_shape(shape))
+            after[layer.name] = shape[1:]
+        shapes[key] = tuple(after[name] for name in last.values())
+    return shapes
+
+
+def _stage_shapes_by_formula(
+    shape: tuple[int, int, int], halve: Callable[[int], int], pool: bool = True, stage2=1
+) -> list[tuple[int, int, int]]:
+    """Stage shapes worked out with a given rounding, used for typical mistakes' values."""
+    height, width = halve(shape[0]), halve(shape[1])  # the 7x7 stride-2 convolution
+    if pool:
+        height, width = halve(height), halve(width)
+    shapes = [(height, width, 64)]
+    for filters, strides in ((64, stage2), (128, 2), (256, 2), (512, 2)):
+        if strides == 2:
+            height, width = halve(height), halve(width)
+        shapes.append((height, width, filters))
+    return shapes
+
+
+@exercise("04.2")
+def check_2(shapes_224: Any, shapes_odd: Any) -> None:
+    """Check the (height, width, channels) after ResNet-34's stem and each of its 4 stages.
+
+    For inputs of 224x224x3 and of 99x75x3 (height 99, width 75); exact integers, compared
+    with ``cnnkit.models.resnet34`` built on that input.
+
+    Parameters
+    ----------
+    shapes_224, shapes_odd : sequence of 5 (height, width, channels)
+        After the stem (with its max pooling), then after stages 2, 3, 4 and 5.
+
+    Examples
+    --------
+    >>> check_2(..., ...)
+    Exercise 04.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    for key, answer in (("shapes_224", shapes_224), ("shapes_odd", shapes_odd)):
+        shape = SHAPE_INPUTS[key]
+        name = f"your shapes for a {shape[0]}x{shape[1]}x{shape[2]} input"
+        got = as_array(answer, name)
+        expected = np.array(_resnet_stage_shapes()[key], dtype=np.float64)
+        if got.ndim != 2 or got.shape[1] != 3:
+            extra = (
+                " (leave out the batch dimension)" if got.ndim == 2 and got.shape[1] == 4 else ""
+            )
+            raise Mistake(
+                f"{name}: expected 5 (height, width, channels) triples, an array of shape "
+                f"(5, 3); got shape {got.shape}{extra}."
+            )
+        if len(got) != 5:
+            raise Mistake(
+                f"{name}: expected 5 shapes (after the stem, then after stages 2, 3, 4 and 5), "
+                f"got {len(got)}."
+            )
+        mistakes = {
+            "a 'same' convolution or pooling with stride 2 gives ceil(n / 2), not n // 2 "
+            "(odd sizes round up)": _stage_shapes_by_formula(shape, lambda n: n // 2),
+            "the stem ends with a 3x3 max pooling with stride 2 that halves the map again": (
+                _stage_shapes_by_formula(shape, lambda n: -(-n // 2), pool=False)
+            ),
+            "stage 2 keeps 64 filters, so its first unit has stride 1; only stages 3, 4 and 5 "
+            "start with stride 2": _stage_shapes_by_formula(shape, lambda n: -(-n // 2), stage2=2),
+        }
+        for hint, wrong in mistakes.items():
+            if np.array_equal(got, np.array(wrong)) and not np.array_equal(got, expected):
+                raise Mistake(f"{name} are not right: {hint}.")
+        for stage, want, have in zip(_STAGES, expected, got, strict=True):
+            if not np.array_equal(want, have):
+                want_text = tuple(int(v) for v in want)
+                have_text = tuple(float(v) if v % 1 else int(v) for v in have)
+                hint = ""
+                if want[2] != have[2]:
+                    hint = " (each stage's filter count: 64, 64, 128, 256, 512)"
+                raise Mistake(f"{name}: after {stage} expected {want_text}, got {have_text}{hint}.")
+
+
+# ---------------------------------------------------------------- 04.3: layers with weights
+def _count_main_path(model: keras.Model, projections=False, batch_norms=False) -> int:
+    """Conv2D and Dense layers along the main path, looking inside ResidualUnits (the oracle)."""
+    count = 0
+    for layer in model.layers:
+        if isinstance(layer, ResidualUnit):
+            count += 2 + 2 * batch_norms
+            if layer.skip_conv is not None:
+                count += projections + batch_norms
+        elif isinstance(layer, keras.layers.Conv2D | keras.layers.Dense):
+            count += 1
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            count += batch_norms
+    return count
+
+
+def _small_residual_model() -> keras.Model:
+    return keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.Activation("relu"),
+            ResidualUnit(8),
+            ResidualUnit(16, strides=2),
+            ResidualUnit(16),
+            keras.layers.GlobalAvgPool2D(),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ],
+        name="small_residual_net",
+    )
+
+
+@exercise("04.3")
+def check_3(count_weight_layers: Callable[[keras.Model], int]) -> str:
+    """Check a function counting the layers with weights on a residual network's main path.
+
+    It must count every ``Conv2D`` and ``Dense`` layer, looking inside each ``ResidualUnit``
+    (its two 3x3 convolutions), and leave out batch norms and the 1x1 projection shortcuts.
+    Checked on ``cnnkit.models.resnet34()`` and on a small residual network; exact integers.
+
+    Parameters
+    ----------
+    count_weight_layers : callable
+        ``count_weight_layers(model) -> int``.
+
+    Examples
+    --------
+    >>> check_3(...)
+    Exercise 04.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    counts = {}
+    for build in (_small_residual_model, models.resnet34):
+        model = build()
+        got = call_answer(count_weight_layers, model, name="your count_weight_layers")
+        expected = _count_main_path(model)
+        top_level = sum(1 for layer in model.layers if layer.weights)
+        top_level_bn = sum(isinstance(la, keras.layers.BatchNormalization) for la in model.layers)
+        inside = (
+            "a ResidualUnit is one Keras layer holding two 3x3 convolutions (unit.conv1, "
+            "unit.conv2): look inside it"
+        )
+        compare_number(
+            got,
+            expected,
+            name=f"your count for {model.name}",
+            mistakes={
+                inside: top_level,
+                f"{inside}; and batch norms are not counted": top_level - top_level_bn,
+                "leave out the 1x1 projection shortcuts (unit.skip_conv): they are not on the "
+                "main path, and the paper does not count them": _count_main_path(
+                    model, projections=True
+                ),
+                "batch norms have weights but are not counted: only Conv2D and Dense layers "
+                "are": _count_main_path(model, batch_norms=True),
+                "batch norms and projection shortcuts are not counted": _count_main_path(
+                    model, projections=True, batch_norms=True
+                ),
+                "the Dense output layer counts too": expected - 1,
+            },
+        )
+        counts[model.name] = expected
+    return f"ResNet-34 has {counts['resnet34']} layers with weights on its main path."
+
+
+# ---------------------------------------------------------------- 04.4: batch normalisation
+def _bn_numpy(
+    x, gamma, beta, mean_in, var_in, training, momentum, epsilon, axis, mistake=None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batch normalisation in NumPy, or with one typical `mistake` (used for the hints only;
+    the oracle is keras.layers.BatchNormalization)."""
+    x = np.asarray(x, np.float64)
+    axis = axis % x.ndim
+    if mistake == "axes_last":  # the right code, but always with the channels last
+        if axis == x.ndim - 1 or x.shape[-1] != x.shape[axis]:
+            return None
+        return _bn_numpy(x, gamma, beta, mean_in, var_in, training, momentum, epsilon, -1)
+    axes = tuple(i for i in range(x.ndim) if i != axis)
+    if mistake == "axes_batch":
+        axes = (0,)
+    elif mistake == "axes_all":
+        axes = tuple(range(x.ndim))
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    batch_mean = x.mean(axis=axes, keepdims=True)
+    batch_var = x.var(axis=axes, keepdims=True, ddof=1 if mistake == "ddof" else 0)
+    mean_in = np.asarray(mean_in, np.float64).reshape(shape)
+    var_in = np.asarray(var_in, np.float64).reshape(shape)
+    use_batch = training != (mistake == "mode")
+    mean, var = (batch_mean, batch_var) if use_batch else (mean_in, var_in)
+    if mistake == "epsilon":
+        y = (x - mean) / (np.sqrt(var) + epsilon)
+    elif mistake == "variance_as_std":
+        y = (x - mean) / (var + epsilon)
+    else:
+        y = (x - mean) / np.sqrt(var + epsilon)
+    y = np.asarray(gamma).reshape(shape) * y + np.asarray(beta).reshape(shape)
+    new_mean, new_var = mean_in, var_in
+    if training and mistake != "frozen":
+        keep = 1 - momentum if mistake == "momentum" else momentum
+        update_var = x.var(axis=axes, keepdims=True, ddof=1 if mistake == "moving_ddof" else 0)
+        new_mean = keep * mean_in + (1 - keep) * batch_mean
+        new_var = keep * var_in + (1 - keep) * update_var
+    if not training and mistake == "update":
+        new_mean = momentum * mean_in + (1 - momentum) * batch_mean
+        new_var = momentum * var_in + (1 - momentum) * batch_var
+    return y, new_mean.ravel(), new_var.ravel()
+
+
+_BN_HINTS = {
+    "ddof": "normalise with the biased batch variance (divide by n, np.var's default ddof=0), "
+    "not the unbiased one (ddof=1)",
+    "epsilon": "epsilon goes inside the square root: (x - mean) / sqrt(var + epsilon)",
+    "variance_as_std": "divide by the standard deviation sqrt(var + epsilon), not the variance",
+    "axes_last": "reduce over every axis except `axis` (for axis=1, channels first, that is "
+    "axes 0, 2, 3), not always over all axes but the last",
+    "axes_batch": "the statistics are per channel over the batch AND every position: reduce over "
+    "every axis except `axis` (for NHWC: batch, height and width), not only the batch axis",
+    "axes_all": "the statistics are per channel: reduce over every axis except `axis`, not over "
+    "all of them",
+    "mode": "training=True normalises with the batch's own mean and variance, training=False "
+    "with the moving mean and variance: are the two modes swapped?",
+    "momentum": "the moving statistics keep `momentum` of their old value: moving = momentum * "
+    "moving + (1 - momentum) * batch (your update has the two weights swapped)",
+    "moving_ddof": "Keras updates the moving variance with the biased batch variance (divide "
+    "by n), the same one it normalises with",
+    "frozen": "in training mode return the UPDATED moving mean and variance",
+    "update": "in inference mode the moving statistics must come back unchanged",
+}
+
+
+def _bn_keras(x, gamma, beta, mean, var, training, momentum, epsilon, axis):
+    """A fresh keras.layers.BatchNormalization with these weights, called once (the oracle)."""
+    layer = keras.layers.BatchNormalization(axis=axis, momentum=momentum, epsilon=epsilon)
+    layer.build(x.shape)
+    layer.set_weights([gamma, beta, mean, var])
+    y = keras.ops.convert_to_numpy(layer(x, training=training))
+    return y, layer.moving_mean.numpy(), layer.moving_variance.numpy()
+
+
+def _bn_cases() -> list[dict[str, Any]]:
+    """Inputs for 04.4: NHWC, dense (batch, features) and channels-first NCHW, with a channel of
+    small variance so that where epsilon goes makes a visible difference."""
+    rng = np.random.default_rng(4)
+    cases = []
+    for shape, axis, momentum, epsilon in [
+        ((6, 5, 4, 3), -1, 0.9, 1e-3),
+        ((8, 4), -1, 0.99, 1e-2),
+        ((4, 3, 5, 3), 1, 0.8, 1e-3),  # as many channels as columns,
+    ]:
+        channels = shape[axis]
+        stats_shape = [1] * len(shape)
+        stats_shape[axis] = channels
+        scale = np.geomspace(0.05, 3.0, channels).reshape(stats_shape)
+        offset = np.linspace(-2.0, 4.0, channels).reshape(stats_shape)
+        cases.append(
+            dict(
+                x=(rng.normal(size=shape) * scale + offset).astype("float32"),
+                gamma=rng.uniform(-2, 2, channels).astype("float32"),
+                beta=rng.normal(size=channels).astype("float32"),
+                moving_mean=rng.normal(size=channels).astype("float32"),
+                moving_var=rng.uniform(0.2, 3.0, channels).astype("float32"),
+                momentum=momentum,
+                epsilon=epsilon,
+                axis=axis,
+            )
+        )
+    return cases
+
+
+@exercise("04.4")
+def check_4(batch_norm: Callable[..., Any]) -> str:
+    """Check a NumPy batch normalisation, both modes, against keras.layers.BatchNormalization.
+
+    ``batch_norm(x, gamma, beta, moving_mean, moving_var, training, momentum=0.99,
+    epsilon=1e-3, axis=-1)`` must return ``(y, new_moving_mean, new_moving_var)``: in training
+    mode normalised with the batch statistics and the moving statistics updated, in inference
+    mode normalised with the moving statistics, which come back unchanged. Checked on NHWC,
+    (batch, features) and channels-first (``axis=1``) inputs with other momentums and
+    epsilons, within 1e-4 (absolute and relative).
+
+    Parameters
+    ----------
+    batch_norm : callable
+        The learner's function.
+
+    Examples
+    --------
+    >>> check_4(...)
+    Exercise 04.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    for case in _bn_cases():
+        for training in (True, False):
+            args = [case[k] for k in ("x", "gamma", "beta", "moving_mean", "moving_var")]
+            options = dict(momentum=case["momentum"], epsilon=case["epsilon"], axis=case["axis"])
+            where = (
+                f"x of shape {case['x'].shape}, axis={case['axis']}, momentum={case['momentum']}, "
+                f"epsilon={case['epsilon']:g}, training={training}"
+            )
+            result = call_answer(
+                batch_norm,
+                *[np.array(a) for a in args],  # copies: an in-place update must not leak
+                training=training,
+                **options,
+                name="your batch_norm",
+            )
+            if not isinstance(result, tuple | list) or len(result) != 3:
+                raise Mistake(
+                    f"your batch_norm should return three arrays (y, new_moving_mean, "
+                    f"new_moving_var), got {type(result).__name__} ({where})."
+                )
+            expected = _bn_keras(*args, training, **options)
+            wrong = {
+                mistake: _bn_numpy(*args, training, **options, mistake=mistake)
+                for mistake in _BN_HINTS
+            }
+            for index, part in enumerate(("y", "new_moving_mean", "new_moving_var")):
+                compare_arrays(
+                    result[index],
+                    expected[index],
+                    name=f"{part} for {where}",
+                    rtol=1e-4,
+                    atol=1e-4,
+                    mistakes={_BN_HINTS[m]: w[index] for m, w in wrong.items() if w is not None},
+                )
+    return "matches keras.layers.BatchNormalization in both modes on all 3 inputs."
+
+
+# ---------------------------------------------------------------- 04.5: bottleneck unit
+_SUBLAYERS = {
+    "conv1": keras.layers.Conv2D,
+    "bn1": keras.layers.BatchNormalization,
+    "conv2": keras.layers.Conv2D,
+    "bn2": keras.layers.BatchNormalization,
+    "conv3": keras.layers.Conv2D,
+    "bn3": keras.layers.BatchNormalization,
+}
+
+
+def _images(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def _new_unit(cls: type, filters: int, strides: int, **kwargs) -> keras.layers.Layer:
+    unit = call_answer(
+        lambda: cls(filters, strides=strides, **kwargs),
+        name=f"BottleneckUnit({filters}, strides={strides})",
+    )
+    missing = [name for name in _SUBLAYERS if not hasattr(unit, name)]
+    if len(missing) == len(_SUBLAYERS):
+        raise NotAttempted(
+            "BottleneckUnit has none of its sublayers (conv1, bn1, conv2, bn2, conv3, bn3) yet: "
+            "write its __init__, build, call and get_config."
+        )
+    if missing:
+        raise Mistake(
+            f"BottleneckUnit has no attribute {', '.join(missing)}: name the sublayers conv1, "
+            "bn1, conv2, bn2, conv3, bn3 (and skip_conv, skip_bn) as the exercise says."
+        )
+    for name, kind in _SUBLAYERS.items():
+        if not isinstance(getattr(unit, name), kind):
+            raise Mistake(
+                f"BottleneckUnit.{name} should be a keras.layers.{kind.__name__}, got "
+                f"{type(getattr(unit, name)).__name__}."
+            )
+    return unit
+
+
+def _call(unit, x, **kwargs) -> np.ndarray:
+    try:
+        return keras.ops.convert_to_numpy(unit(x, **kwargs))
+    except (Mistake, NotAttempted):
+        raise
+    except Exception as error:
+        message = _first_line(error)
+        hint = ""
+        if "broadcast" in message or "Incompatible shapes" in message:
+            hint = (
+                " The main path and the shortcut have different shapes: when strides > 1 or "
+                "the input does not have 4 * filters channels, the shortcut needs the 1x1 "
+                "projection (skip_conv, skip_bn)."
+            )
+        raise Mistake(
+            f"calling your BottleneckUnit on an input of shape {tuple(x.shape)} raised "
+            f"{type(error).__name__}: {message}{hint}"
+        ) from error
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    if "Exception encountered:" in text:  # Keras' deserialisation errors: the cause is last
+        text = text.split("Exception encountered:")[-1].strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _needs_projection(filters: int, strides: int, channels: int) -> bool:
+    return strides > 1 or channels != 4 * filters
+
+
+def _reference(
+    unit, channels: int, filters: int, strides: int, variant: str | None = None
+) -> keras.Model:
+    """The bottleneck block from stock Keras layers with `unit`'s weights, on any height and
+    width. `variant` builds a typical mistake instead, for the hints."""
+    activation = getattr(unit, "activation", None) or "relu"
+    pairs = []
+
+    def conv(source, n_filters, kernel, stride):
+        layer = keras.layers.Conv2D(
+            n_filters, kernel, strides=stride, padding="same", use_bias=False
+        )
+        pairs.append((layer, source))
+        return layer
+
+    def bn(source):
+        layer = keras.layers.BatchNormalization(momentum=source.momentum, epsilon=source.epsilon)
+        pairs.append((layer, source))
+        return layer
+
+    def act(x):
+        return keras.layers.Activation(activation)(x)
+
+    first, second = (strides, 1) if variant == "stride_first" else (1, strides)
+    inputs = keras.Input((None, None, channels))
+    x = act(bn(unit.bn1)(conv(unit.conv1, filters, 1, first)(inputs)))
+    x = act(bn(unit.bn2)(conv(unit.conv2, filters, 3, second)(x)))
+    x = bn(unit.bn3)(conv(unit.conv3, 4 * filters, 1, 1)(x))
+    if variant == "activation_before_add":
+        x = act(x)
+    skip = inputs
+    if _needs_projection(filters, strides, channels):
+        skip = bn(unit.skip_bn)(conv(unit.skip_conv, 4 * filters, 1, strides)(inputs))
+    x = keras.layers.Add()([x, skip])
+    if variant != "no_final_activation":
+        x = act(x)
+    model = keras.Model(inputs, x)
+    for layer, source in pairs:
+        source_weights = source.get_weights()
+        shapes = [tuple(w.shape) for w in source_weights]
+        expected = [tuple(w.shape) for w in layer.get_weights()]
+        if shapes != expected:
+            attribute = next(
+                name
+                for name in (*_SUBLAYERS, "skip_conv", "skip_bn")
+                if getattr(unit, name, None) is source
+            )
+            raise Mistake(
+                f"your unit's {attribute} has weights of shapes {shapes}, the bottleneck's "
+                f"{expected}: check its kernel size and filter count, and use_bias=False."
+            )
+        layer.set_weights(source_weights)
+    return model
+
+
+_REFERENCE_HINTS = {
+    "stride_first": "put the stride on the 3x3 convolution (conv2), not on the first 1x1",
+    "no_final_activation": "apply the activation after the addition, output = "
+    "activation(main + shortcut)",
+    "activation_before_add": "the main path ends with bn3, without an activation: the "
+    "activation comes after the addition",
+}
+
+
+def _randomise_moving_statistics(unit, seed: int) -> None:
+    """Non-trivial moving statistics, so that inference mode is really compared."""
+    for index, name in enumerate(("bn1", "bn2", "bn3", "skip_bn"), start=1):
+        layer = getattr(unit, name, None)
+        if isinstance(layer, keras.layers.BatchNormalization) and layer.built:
+            size = layer.moving_mean.shape
+            layer.moving_mean.assign(_images(size, seed + index))
+            layer.moving_variance.assign(np.exp(_images(size, seed + 10 * index)))
+
+
+def _compare_with_reference(unit, x, filters: int, strides: int, where: str) -> None:
+    """Both modes of `unit` on `x` against the stock-Keras block with its weights."""
+    channels = x.shape[-1]
+    reference = _reference(unit, channels, filters, strides)
+    if unit.count_params() != reference.count_params():
+        raise Mistake(
+            f"{where}: your unit has {unit.count_params():,} parameters, the bottleneck from "
+            f"stock Keras layers {reference.count_params():,}: the convolutions need no bias "
+            "(use_bias=False)."
+        )
+    for training in (False, True):
+        got = _call(unit, x, training=training)
+        expected = keras.ops.convert_to_numpy(reference(x, training=training))
+        if got.shape == expected.shape and np.allclose(got, expected, rtol=1e-4, atol=1e-4):
+            continue
+        for variant, variant_hint in _REFERENCE_HINTS.items():
+            if variant == "stride_first" and strides == 1:
+                continue
+            model = _reference(unit, channels, filters, strides, variant)
+            wrong = keras.ops.convert_to_numpy(model(x, training=training))
+            if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-4, atol=1e-4):
+                raise Mistake(f"{where}, training={training}: {variant_hint}.")
+        compare_arrays(
+            got,
+            expected,
+            name=f"{where}, training={training}, your output vs the stock-Keras block's",
+            rtol=1e-4,
+            atol=1e-4,
+        )
+
+
+def _check_shapes_and_reference(cls) -> None:
+    cases = [((2, 8, 8, 16), 4, 1), ((2, 8, 8, 8), 4, 1), ((2, 7, 7, 16), 4, 2)]
+    cases.append(((1, 5, 6, 12), 3, 2))
+    for seed, (in_shape, filters, strides) in enumerate(cases):
+        unit = _new_unit(cls, filters, strides)
+        x = _images(in_shape, seed=seed)
+        y = _call(unit, x)
+        height, width = (math.ceil(n / strides) for n in in_shape[1:3])
+        expected = (in_shape[0], height, width, 4 * filters)
+        where = f"BottleneckUnit({filters}, strides={strides}) on input {in_shape}"
+        if y.shape != expected:
+            hint = ""
+            if y.shape[-1] != 4 * filters:
+                hint = ": the last 1x1 convolution expands to 4 * filters channels"
+            elif y.shape[1:3] != expected[1:3]:
+                hint = ": apply the stride once on the main path (conv2) and on the projection, "
+                hint += 'with padding="same"'
+            raise Mistake(f"{where}: expected output shape {expected}, got {y.shape}{hint}.")
+        projection = _needs_projection(filters, strides, in_shape[-1])
+        skip_conv = getattr(unit, "skip_conv", None)
+        if projection and not isinstance(skip_conv, keras.layers.Conv2D):
+            raise Mistake(
+                f"{where}: the shortcut needs a 1x1 projection (unit.skip_conv, a Conv2D, then "
+                "unit.skip_bn) when strides > 1 or the input channels differ from 4 * filters."
+            )
+        if projection and not isinstance(
+            getattr(unit, "skip_bn", None), keras.layers.BatchNormalization
+        ):
+            raise Mistake(f"{where}: the projection needs its batch norm, unit.skip_bn.")
+        if not projection and skip_conv is not None:
+            raise Mistake(
+                f"{where}: input and output have the same shape, so the shortcut is the identity "
+                "and unit.skip_conv should be None."
+            )
+        _randomise_moving_statistics(unit, seed=10 + seed)
+        _compare_with_reference(unit, x, filters, strides, where)
+
+
+def _check_identity(cls) -> None:
+    x = np.abs(_images((3, 6, 6, 16), seed=4))
+    unit = _new_unit(cls, 4, 1)
+    _call(unit, x)
+    unit.bn3.gamma.assign(np.zeros(16, "float32"))
+    unit.bn3.beta.assign(np.zeros(16, "float32"))
+    for training in (False, True):
+        y = _call(unit, x, training=training)
+        if not np.allclose(y, x, rtol=0, atol=1e-5):
+            raise Mistake(
+                "identity test: BottleneckUnit(4) on a non-negative 16-channel input, with "
+                f"bn3's gamma and beta set to zero, should return its input (training={training}); "
+                f"it differs by up to {np.abs(y - x).max():.3g}. Is the shortcut the input itself, "
+                "and the activation applied only after the addition, to main + shortcut?"
+            )
+
+
+def _check_other_sizes(cls) -> None:
+    unit = _new_unit(cls, 4, 1)
+    _call(unit, _images((2, 8, 8, 16), seed=5))  # build on 8x8
+    _randomise_moving_statistics(unit, seed=6)
+    for shape in [(3, 5, 5, 16), (1, 1, 1, 16), (2, 3, 9, 16)]:
+        where = f"BottleneckUnit(4) built on (2, 8, 8, 16), then called on {shape}"
+        _compare_with_reference(unit, _images(shape, seed=7), 4, 1, where)
+    unit = _new_unit(cls, 4, 2)
+    try:
+        inputs = keras.Input((None, None, 8))
+        model = keras.Model(inputs, unit(inputs))
+    except Exception as error:
+        raise Mistake(
+            "your unit fails on a symbolic input of unknown height and width, "
+            f"keras.Input((None, None, 8)): {type(error).__name__}: {error}"
+        ) from error
+    if tuple(model.output.shape) != (None, None, None, 16):
+        raise Mistake(
+            "on keras.Input((None, None, 8)) BottleneckUnit(4, strides=2) should output shape "
+            f"(None, None, None, 16), got {tuple(model.output.shape)}."
+        )
+    _randomise_moving_statistics(unit, seed=8)
+    for shape in [(2, 9, 9, 8), (1, 2, 3, 8)]:
+        x = _images(shape, seed=9)
+        where = f"BottleneckUnit(4, strides=2) in a model on keras.Input((None, None, 8)), {shape}"
+        _compare_with_reference(unit, x, 4, 2, where)
+
+
+def _check_save_load(cls) -> None:
+    unit = _new_unit(cls, 4, 2, name="bottleneck")
+    model = keras.Sequential([keras.Input((None, None, 8)), unit])
+    _randomise_moving_statistics(unit, seed=8)
+    x = _images((2, 7, 7, 8), seed=9)
+    before = keras.ops.convert_to_numpy(model(x, training=False))
+    try:
+        config = unit.get_config()
+        if not isinstance(config, dict):
+            raise TypeError(f"get_config returned {type(config).__name__}, not a dict")
+        clone_shape = tuple(cls.from_config(config)(x).shape)
+    except Exception as error:
+        raise Mistake(
+            f"rebuilding your unit from its config failed ({type(error).__name__}: "
+            f"{_first_line(error)}): get_config should return super().get_config() updated with "
+            "filters, strides and activation."
+        ) from error
+    if clone_shape != before.shape:
+        raise Mistake(
+            f"the unit rebuilt from its get_config() outputs shape {clone_shape} instead of "
+            f"{before.shape}: get_config should store filters, strides and activation."
+        )
+    registered = keras.saving.get_registered_name(cls)
+    if keras.saving.get_registered_object(registered) is not cls:
+        raise Mistake(
+            "your class is not registered, so a saved model could not be loaded back: put "
+            '@keras.saving.register_keras_serializable(package="exercises") above its definition.'
+        )
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        path = Path(folder) / "bottleneck.keras"
+        try:
+            model.save(path)
+            loaded = keras.models.load_model(path)
+        except Exception as error:
+            raise Mistake(
+                f"saving and loading a model with your unit failed ({type(error).__name__}: "
+                f"{_first_line(error)}). get_config should return super().get_config() updated "
+                "with filters, strides and activation."
+            ) from error
+    layer = loaded.layers[-1]
+    if not isinstance(layer, cls):
+        raise Mistake(
+            f"the loaded model holds a {type(layer).__name__}, not your class: register it with "
+            '@keras.saving.register_keras_serializable(package="exercises").'
+        )
+    after = keras.ops.convert_to_numpy(loaded(x, training=False))
+    if after.shape != before.shape:
+        raise Mistake(
+            f"the reloaded model outputs shape {after.shape} instead of {before.shape}: does "
+            "get_config store filters, strides and activation, so that from_config rebuilds "
+            "the same unit?"
+        )
+    if not np.allclose(after, before, rtol=0, atol=1e-6):
+        raise Mistake(
+            "the reloaded model predicts differently (by up to "
+            f"{np.abs(after - before).max():.3g}): the weights did not all come back. Does build "
+            "create and build every sublayer (conv1 ... bn3, and skip_conv, skip_bn when "
+            "needed), so that the saved weights have somewhere to go?"
+        )
+
+
+@exercise("04.5")
+def check_5(bottleneck_unit: type) -> str:
+    """Check a bottleneck residual unit written as a subclassed, registered Keras layer.
+
+    ``BottleneckUnit(filters, strides=1, activation="relu")``: conv1 (1x1, filters) -> bn1 ->
+    activation -> conv2 (3x3, filters, stride, "same") -> bn2 -> activation -> conv3 (1x1,
+    4 * filters) -> bn3, plus the input (identity) or, when strides > 1 or the input does not
+    have 4 * filters channels, skip_conv (1x1, 4 * filters, stride) -> skip_bn; output
+    activation(main + shortcut). Convolutions without bias. Checked, on fresh units: output
+    shapes (strides 1 and 2, odd and non-square sizes); when the shortcut is a projection;
+    the identity test (bn3's gamma and beta zero: a non-negative input comes back unchanged,
+    both modes); outputs in both modes against the same block built from stock Keras layers
+    with the unit's weights (within 1e-4), also on sizes other than the build size and on an
+    input of unknown height and width; and a ``.keras`` save/load round trip (in a temporary
+    folder) predicting the same within 1e-6.
+
+    Parameters
+    ----------
+    bottleneck_unit : type
+        The class (not an instance).
+
+    Examples
+    --------
+    >>> check_5(...)
+    Exercise 04.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    if isinstance(bottleneck_unit, keras.layers.Layer):
+        raise Mistake("pass the class itself, BottleneckUnit, not an instance of it.")
+    if not (isinstance(bottleneck_unit, type) and issubclass(bottleneck_unit, keras.layers.Layer)):
+        raise Mistake(
+            "BottleneckUnit should be a class that subclasses keras.layers.Layer, got "
+            f"{type(bottleneck_unit).__name__}."
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Keras warns about unbuilt sublayers: hints say it
+        _check_shapes_and_reference(bottleneck_unit)
+        _check_identity(bottleneck_unit)
+        _check_other_sizes(bottleneck_unit)
+    _check_save_load(bottleneck_unit)
+    return (
+        "right shapes and shortcuts, the identity test, the stock-Keras reference in both "
+        "modes on any size, and a .keras round trip."
+    )
