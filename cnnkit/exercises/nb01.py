@@ -1,0 +1,388 @@
+"""Checks for notebook 01's exercises: output size, parameters, FLOPs, a kernel, conv2d.
+
+Exercise 01.1 works out a ``Conv2D``'s output size on the notebook's photos, 01.2 its
+parameter count and 01.3 its multiply-adds; 01.4 designs a 3x3 kernel that detects horizontal
+edges, checked by what it does to small test images; 01.5 writes an NHWC convolution with
+stride and padding in NumPy. Every oracle (``keras.layers.Conv2D``, ``keras.ops.conv``,
+``cnnkit.reference``) is computed when the check runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from cnnkit import reference
+from cnnkit.exercises.checking import (
+    Mistake,
+    as_array,
+    call_answer,
+    compare_arrays,
+    compare_number,
+    exercise,
+)
+
+import keras
+import numpy as np
+
+PHOTO = (427, 640)  # height and width of china.jpg and flower.jpg
+
+# Exercise 01.1: Conv2D(16, kernel_size=7, strides=2) on the photos.
+SIZE_KERNEL, SIZE_STRIDE = 7, 2
+
+# Exercises 01.2 and 01.3: Conv2D(64, kernel_size=5, strides=2, padding="same") on the 32
+# feature maps of a previous layer, (427, 640, 32).
+LAYER_FILTERS, LAYER_KERNEL, LAYER_STRIDE, LAYER_IN_CHANNELS = 64, 5, 2, 32
+
+# Exercise 01.5: (x shape, kernel shape, strides, padding), from easy to hard.
+CONV_CASES = (
+    ((1, 5, 5, 1), (3, 3, 1, 1), 1, "valid"),
+    ((2, 7, 9, 3), (3, 3, 3, 4), 1, "same"),
+    ((1, 9, 10, 3), (5, 5, 3, 2), 3, "valid"),
+    ((2, 8, 7, 2), (3, 2, 2, 3), 2, "same"),
+    ((2, 6, 6, 3), (4, 4, 3, 2), 1, "same"),
+)
+
+
+def _keras_size(padding: str) -> tuple[int, int]:
+    layer = keras.layers.Conv2D(16, SIZE_KERNEL, strides=SIZE_STRIDE, padding=padding)
+    return tuple(int(n) for n in layer.compute_output_shape((None, *PHOTO, 3))[1:3])
+
+
+@exercise("01.1")
+def check_1(valid_size: Any, same_size: Any) -> str:
+    """Check the output (height, width) of ``Conv2D(16, 7, strides=2)`` on a 427x640 photo.
+
+    The oracle is Keras' ``compute_output_shape``, with ``padding="valid"`` and ``"same"``;
+    exact integers are expected.
+
+    Parameters
+    ----------
+    valid_size, same_size : pair of int
+        ``(height, width)`` of the output with "valid" and with "same" padding.
+
+    Examples
+    --------
+    >>> check_1(..., ...)
+    Exercise 01.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    (h, w), k, s = PHOTO, SIZE_KERNEL, SIZE_STRIDE
+    valid = _keras_size("valid")
+    compare_arrays(
+        valid_size,
+        valid,
+        name="the 'valid' output (height, width)",
+        rtol=0,
+        atol=0,
+        mistakes={
+            "did you forget the stride? Divide by S: (W - F) / S + 1": (h - k + 1, w - k + 1),
+            "that is the 'same' size; 'valid' adds no padding, P = 0": (
+                math.ceil(h / s),
+                math.ceil(w / s),
+            ),
+            "round (W - F) / S down, not up: a window that does not fit is dropped": (
+                math.ceil((h - k) / s) + 1,
+                math.ceil((w - k) / s) + 1,
+            ),
+            "did you forget the + 1 in (W - F) / S + 1?": ((h - k) // s, (w - k) // s),
+            "that is (width, height): Keras orders them (height, width)": valid[::-1],
+        },
+    )
+    same = _keras_size("same")
+    compare_arrays(
+        same_size,
+        same,
+        name="the 'same' output (height, width)",
+        rtol=0,
+        atol=0,
+        mistakes={
+            "that is the 'valid' size: 'same' pads the input with zeros": valid,
+            "'same' keeps the size only with stride 1; with stride S it gives ceil(W / S)": PHOTO,
+            "round W / S up, not down: 'same' pads so the last pixels get a window": (
+                h // s,
+                w // s,
+            ),
+            "that is (width, height): Keras orders them (height, width)": same[::-1],
+        },
+    )
+    return f"'valid' gives {valid}, 'same' gives {same}."
+
+
+def _layer() -> keras.layers.Conv2D:
+    """The layer of exercises 01.2 and 01.3, built on one (427, 640, 32) input."""
+    layer = keras.layers.Conv2D(LAYER_FILTERS, LAYER_KERNEL, strides=LAYER_STRIDE, padding="same")
+    layer.build((None, *PHOTO, LAYER_IN_CHANNELS))
+    return layer
+
+
+@exercise("01.2")
+def check_2(n_params: Any) -> str:
+    """Check the parameter count of ``Conv2D(64, 5, strides=2, padding="same")`` on 32 channels.
+
+    The oracle is the built Keras layer's ``count_params()``; the exact integer is expected.
+
+    Parameters
+    ----------
+    n_params : int
+        Weights plus biases of the layer, on an input of shape (427, 640, 32).
+
+    Examples
+    --------
+    >>> check_2(...)
+    Exercise 01.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    f, k, c = LAYER_FILTERS, LAYER_KERNEL, LAYER_IN_CHANNELS
+    expected = _layer().count_params()
+    value = as_array(n_params, "the parameter count")
+    if value.size == 1 and float(value.reshape(())) > 10 * expected:
+        raise Mistake(
+            f"the parameter count: expected {expected}, got {float(value.reshape(())):.0f}: it "
+            "does not depend on the image size or the stride: the same weights are used at "
+            "every position."
+        )
+    compare_number(
+        n_params,
+        expected,
+        name="the parameter count",
+        mistakes={
+            "did you count the biases (one per filter)?": f * k * k * c,
+            f"each filter spans all {c} input channels: {k} x {k} x {c} weights each": f * k * k
+            + f,
+            f"each filter spans all {c} input channels, and has one bias": f * k * k,
+            "one bias per filter, not one per weight": 2 * f * k * k * c,
+            f"one bias per filter ({f}), not per input channel": f * k * k * c + c,
+        },
+    )
+    return f"{f} x ({k} x {k} x {c}) + {f} = {expected}, whatever the image size."
+
+
+@exercise("01.3")
+def check_3(multiply_adds: Any) -> str:
+    """Check the multiply-adds of exercise 01.2's layer on one (427, 640, 32) input.
+
+    One multiply-add per kernel weight per output value (bias additions not counted); the
+    oracle is the Keras output shape times the weights per output value; within 0.1%.
+
+    Parameters
+    ----------
+    multiply_adds : int or float
+        The number of multiply-adds for one image.
+
+    Examples
+    --------
+    >>> check_3(...)
+    Exercise 01.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    layer = _layer()
+    out_h, out_w, f = layer.compute_output_shape((None, *PHOTO, LAYER_IN_CHANNELS))[1:]
+    per_output = int(np.prod(layer.kernel.shape[:3]))  # 5 x 5 x 32 weights per output value
+    expected = out_h * out_w * f * per_output
+    h, w = PHOTO
+    compare_number(
+        multiply_adds,
+        expected,
+        name="the multiply-adds",
+        rtol=1e-3,
+        mistakes={
+            "that counts a multiply and an add as two FLOPs; count one multiply-add as one": (
+                2 * expected
+            ),
+            f"did you forget the stride? The output is {out_h} x {out_w}, not {h} x {w}": h
+            * w
+            * f
+            * per_output,
+            "the bias additions are not multiply-adds: leave them out": out_h
+            * out_w
+            * f
+            * (per_output + 1),
+            f"each output value sums over all {LAYER_IN_CHANNELS} input channels": expected
+            / LAYER_IN_CHANNELS,
+            f"every one of the {f} filters produces its own output map": expected / f,
+            "that is the 'valid' output size; the layer uses 'same' padding": (
+                (h - LAYER_KERNEL) // LAYER_STRIDE + 1
+            )
+            * ((w - LAYER_KERNEL) // LAYER_STRIDE + 1)
+            * f
+            * per_output,
+        },
+    )
+    return (
+        f"{out_h} x {out_w} x {f} outputs x {per_output} weights each = {expected / 1e9:.2f} "
+        f"billion multiply-adds ({2 * expected / 1e9:.1f} GFLOPs) for one image."
+    )
+
+
+def _edge_images() -> dict[str, np.ndarray]:
+    """Small grey test images (8x8, NHWC): flat, and the two kinds of straight edges."""
+    rows = np.arange(8)[:, None] * np.ones((1, 8))
+    return {
+        "flat": np.full((1, 8, 8, 1), 0.5),
+        "dark above, bright below": (rows >= 4).astype(float)[None, :, :, None],
+        "dark left, bright right": (rows.T >= 4).astype(float)[None, :, :, None],
+    }
+
+
+@exercise("01.4")
+def check_4(kernel: Any) -> str:
+    """Check a 3x3 kernel that detects horizontal edges, by its Keras Conv2D responses.
+
+    On 8x8 test images (Conv2D, one filter, "valid", no bias) its response must be 0 on a
+    flat image and on a vertical edge (within 1e-6 times the sum of the weights' absolute
+    values), and on a horizontal edge dark above and bright below it must be positive
+    somewhere and nowhere negative.
+
+    Parameters
+    ----------
+    kernel : array_like of shape (3, 3) or (3, 3, 1, 1)
+        The weights, in the order a Keras Conv2D layer uses them (not flipped).
+
+    Examples
+    --------
+    >>> check_4(...)
+    Exercise 01.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    weights = as_array(kernel, "your kernel")
+    if weights.shape not in ((3, 3), (3, 3, 1), (3, 3, 1, 1)):
+        raise Mistake(f"your kernel should have shape (3, 3) or (3, 3, 1, 1), got {weights.shape}.")
+    weights = weights.reshape(3, 3, 1, 1).astype("float32")
+    tolerance = 1e-6 * max(float(np.abs(weights).sum()), 1.0)
+    responses = {
+        name: keras.ops.convert_to_numpy(keras.ops.conv(image.astype("float32"), weights))
+        for name, image in _edge_images().items()
+    }
+    if np.abs(responses["flat"]).max() > tolerance:
+        raise Mistake(
+            f"on a flat grey image your kernel outputs {responses['flat'].max():.3g} instead of "
+            f"0: its weights add up to {weights.sum():.3g}; make them add up to 0."
+        )
+    vertical = responses["dark left, bright right"]
+    edge = responses["dark above, bright below"]
+    if np.abs(vertical).max() > tolerance:
+        hint = (
+            "it detects vertical edges instead: transpose it"
+            if np.abs(edge).max() <= tolerance
+            else "it should ignore them: make every column of the kernel add up to 0"
+        )
+        raise Mistake(
+            f"your kernel responds to a vertical edge (dark left, bright right) with values up "
+            f"to {np.abs(vertical).max():.3g}: {hint}."
+        )
+    if edge.max() <= tolerance and edge.min() < -tolerance:
+        raise Mistake(
+            "your kernel is negative where the image gets brighter downwards: flip its sign. "
+            "Conv2D does not rotate the kernel (cross-correlation): the weights that meet the "
+            "lower, brighter rows must be positive."
+        )
+    if edge.max() <= tolerance:
+        raise Mistake("your kernel gives no response to a horizontal edge (all outputs are 0).")
+    if edge.min() < -tolerance:
+        raise Mistake(
+            f"on a horizontal edge (dark above, bright below) your kernel gives positive and "
+            f"negative values (down to {edge.min():.3g}); a detector of this edge should only "
+            "give positive ones (it looks like a second derivative, which rings on both sides)."
+        )
+    return "it responds to horizontal edges only, and positively where brightness grows down."
+
+
+def _shape_hint(got: tuple, x_shape, kernel_shape, strides: int, padding: str) -> str | None:
+    """Name the likely cause of a wrong output shape of a convolution, if it is a usual one."""
+
+    def out_shape(s: int, p: str) -> tuple[int, ...]:
+        sizes = [
+            reference.conv_output_size(n, k, s, p)
+            for n, k in zip(x_shape[1:3], kernel_shape[:2], strict=True)
+        ]
+        return (x_shape[0], *sizes, kernel_shape[3])
+
+    if padding == "same" and got == out_shape(strides, "valid"):
+        return "that is the 'valid' output shape: did you forget the padding?"
+    if strides > 1 and got == out_shape(1, padding):
+        return "that is the stride-1 output shape: did you forget the stride?"
+    if len(got) == 4 and got[1:3] == out_shape(strides, padding)[1:3][::-1]:
+        return "height and width are swapped."
+    return None
+
+
+def check_conv2d_function(
+    function: Callable[..., Any],
+    name: str,
+    mistakes: Callable[..., dict[str, np.ndarray]] | None = None,
+) -> None:
+    """Compare ``function(x, kernel, bias, strides, padding)`` with Keras on `CONV_CASES`.
+
+    The oracle is ``keras.ops.conv`` plus the bias (float32), within 1e-4. On the first case
+    that differs, raise :class:`Mistake` naming the case and, where the wrong output is one a
+    usual mistake gives, that mistake (rotated kernel, padding on the wrong side, no bias,
+    no padding, no stride). `mistakes` adds more: it receives the case's ``x, kernel, bias,
+    strides, padding`` and returns ``{hint: wrong output}``.
+
+    Examples
+    --------
+    >>> check_conv2d_function(reference.conv2d, "reference.conv2d")
+    """
+    rng = np.random.default_rng(1)
+    for x_shape, kernel_shape, strides, padding in CONV_CASES:
+        x = rng.normal(size=x_shape).astype("float32")
+        kernel = rng.normal(size=kernel_shape).astype("float32")
+        bias = rng.normal(size=kernel_shape[3]).astype("float32")
+        expected = (
+            keras.ops.convert_to_numpy(keras.ops.conv(x, kernel, strides=strides, padding=padding))
+            + bias
+        )
+        case = (
+            f"{name} on x of shape {x_shape} with a kernel of shape {kernel_shape}, "
+            f"strides={strides}, padding={padding!r}"
+        )
+        got = as_array(call_answer(function, x, kernel, bias, strides, padding, name=name), case)
+        if got.shape != expected.shape:
+            hint = _shape_hint(got.shape, x_shape, kernel_shape, strides, padding)
+            raise Mistake(
+                f"{case} returned shape {got.shape}, expected {expected.shape}"
+                + (f": {hint}" if hint else ".")
+            )
+        usual = {
+            "it rotates the kernel by 180 degrees (a true convolution); Keras' Conv2D slides "
+            "the kernel as it is (cross-correlation)": reference.conv2d(
+                x, kernel[::-1, ::-1], bias, strides, padding
+            ),
+            "did you forget the bias?": expected - bias,
+        }
+        if padding == "same":
+            pads = [
+                reference.padding_amounts(n, k, strides, "same")
+                for n, k in zip(x_shape[1:3], kernel_shape[:2], strict=True)
+            ]
+            swapped = np.pad(x, ((0, 0), pads[0][::-1], pads[1][::-1], (0, 0)))
+            usual[
+                "the padding is on the wrong side: when the total is odd, Keras puts the extra "
+                "zero at the bottom and right"
+            ] = reference.conv2d(swapped, kernel, bias, strides, "valid")
+        if mistakes is not None:
+            usual |= mistakes(x, kernel, bias, strides, padding)
+        compare_arrays(got, expected, name=case, rtol=1e-4, atol=1e-4, mistakes=usual)
+
+
+@exercise("01.5")
+def check_5(conv2d: Any) -> str:
+    """Check a NumPy ``conv2d(x, kernel, bias, strides, padding)`` against Keras.
+
+    Five cases (batch 1 and 2, 1 to 3 input channels, 1 to 4 filters, square and non-square
+    kernels, strides 1 to 3, "valid" and "same" with an odd total padding); the oracle is
+    ``keras.ops.conv`` plus the bias, within 1e-4.
+
+    Parameters
+    ----------
+    conv2d : callable
+        ``conv2d(x, kernel, bias, strides, padding)`` with ``x`` (batch, height, width,
+        in_channels), ``kernel`` (kh, kw, in_channels, filters), ``bias`` (filters,),
+        ``strides`` an int and ``padding`` "valid" or "same"; returns (batch, out_h, out_w,
+        filters).
+
+    Examples
+    --------
+    >>> check_5(...)
+    Exercise 01.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    check_conv2d_function(conv2d, "your conv2d")
+    return f"it matches Keras' Conv2D on all {len(CONV_CASES)} cases."

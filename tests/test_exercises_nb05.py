@@ -1,0 +1,218 @@
+"""Notebook 05's exercise checks accept right answers in other forms and explain wrong ones."""
+
+import cnnkit  # noqa: F401 (imported before Keras)
+from cnnkit import reference
+from cnnkit.exercises import nb05
+from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED, WRONG
+
+import keras
+import numpy as np
+import pytest
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def assert_wrong(result, *words):
+    assert result.status == WRONG, result
+    for word in words:
+        assert word in result.message, (word, result.message)
+
+
+# ------------------------------------------------------------------- 05.1: shapes
+def test_shapes_accept_arrays_and_lists():
+    assert nb05.check_1(np.array([2048, 75]), [576.0, 784.0]).status == CORRECT
+    assert nb05.check_1(keras.ops.convert_to_tensor([2048, 75]), (np.int64(576), 784))
+
+
+@pytest.mark.parametrize(
+    ("patches", "matrix", "words"),
+    [
+        ((8192, 75), (576, 784), ["im2col", "forget the stride"]),
+        ((256, 75), (576, 784), ["batch size"]),
+        ((2048, 25), (576, 784), ["all 3 channels"]),
+        ((75, 2048), (576, 784), ["(columns, rows)"]),
+        ((1568, 75), (576, 784), ["'valid'"]),
+        ((2048, 75), (784, 576), ["convolution matrix", "(columns, rows)"]),
+        ((2048, 75), (1024, 784), ["'full'"]),
+        ((2048, 75), (576, 25), ["input pixels"]),
+        ((2048, 75), (576, 785), ["1 of 2 values differ"]),
+    ],
+)
+def test_shapes_name_the_mistake(patches, matrix, words):
+    assert_wrong(nb05.check_1(patches, matrix), *words)
+
+
+# ------------------------------------------------------------------- 05.2: im2col
+def windows_im2col(x, kernel_size, strides, padding):
+    """Another correct form: every window at once with sliding_window_view."""
+    pads = [
+        reference.padding_amounts(n, k, strides, padding)
+        for n, k in zip(x.shape[1:3], kernel_size, strict=True)
+    ]
+    x = np.pad(x, ((0, 0), *pads, (0, 0)))
+    windows = sliding_window_view(x, kernel_size, axis=(1, 2))[:, ::strides, ::strides]
+    # (n, out_h, out_w, c, kh, kw) -> rows (n, out_h, out_w), columns (kh, kw, c)
+    windows = windows.transpose(0, 1, 2, 4, 5, 3)
+    return windows.reshape(-1, np.prod(windows.shape[3:])).tolist()  # a list is fine too
+
+
+def test_im2col_accepts_another_correct_form():
+    assert nb05.check_2(windows_im2col).status == CORRECT
+
+
+def channels_first_columns(x, kernel_size, strides, padding):
+    patches = reference.im2col(x, kernel_size, strides, padding)
+    return (
+        patches.reshape(len(patches), *kernel_size, -1)
+        .transpose(0, 3, 1, 2)
+        .reshape(len(patches), -1)
+    )
+
+
+def padded_on_the_wrong_side(x, kernel_size, strides, padding):
+    pads = [
+        reference.padding_amounts(n, k, strides, padding)[::-1]
+        for n, k in zip(x.shape[1:3], kernel_size, strict=True)
+    ]
+    return reference.im2col(np.pad(x, ((0, 0), *pads, (0, 0))), kernel_size, strides)
+
+
+@pytest.mark.parametrize(
+    ("im2col", "words"),
+    [
+        (channels_first_columns, ["(channels, kh, kw)"]),
+        (lambda x, k, s, p: reference.im2col(x, k, s, p).T, ["its transpose"]),
+        (lambda x, k, s, p: reference.im2col(x, k, s), ["forget the padding"]),
+        (lambda x, k, s, p: reference.im2col(x, k, 1, p), ["forget the stride"]),
+        (lambda x, k, s, p: reference.im2col(x[:1], k, s, p), ["every image"]),
+        (padded_on_the_wrong_side, ["wrong side"]),
+        (lambda x, k, s, p: reference.im2col(x, k, s, p) + 0.1, ["values differ"]),
+    ],
+)
+def test_im2col_names_the_mistake(im2col, words):
+    assert_wrong(nb05.check_2(im2col), *words)
+
+
+def test_im2col_with_an_unwritten_body_is_not_attempted():
+    def my_im2col(x, kernel_size, strides, padding): ...
+
+    assert nb05.check_2(my_im2col).status == NOT_ATTEMPTED
+
+
+# ------------------------------------------------------------------- 05.3: conv as GEMM
+def einsum_gemm(x, kernel, bias, strides, padding):
+    """Another correct form: cnnkit's im2col, the product written as an einsum, a tensor out."""
+    kh, kw, _, filters = kernel.shape
+    patches = reference.im2col(x, (kh, kw), strides, padding)
+    out_h = reference.conv_output_size(x.shape[1], kh, strides, padding)
+    out = np.einsum("pk,kf->pf", patches, kernel.reshape(-1, filters)) + bias
+    return keras.ops.convert_to_tensor(out.reshape(x.shape[0], out_h, -1, filters))
+
+
+def scrambled_gemm(x, kernel, bias, strides, padding):
+    kh, kw, _, filters = kernel.shape
+    patches = reference.im2col(x, (kh, kw), strides, padding)
+    out_h = reference.conv_output_size(x.shape[1], kh, strides, padding)
+    out = patches @ kernel.reshape(filters, -1).T + bias
+    return out.reshape(x.shape[0], out_h, -1, filters)
+
+
+def test_conv2d_gemm_accepts_another_correct_form():
+    assert nb05.check_3(einsum_gemm).status == CORRECT
+
+
+@pytest.mark.parametrize(
+    ("conv2d_gemm", "words"),
+    [
+        (scrambled_gemm, ["kernel matrix is scrambled", "reshape(-1, filters)"]),
+        (lambda x, k, b, s, p: reference.conv2d(x, k, None, s, p), ["forget the bias"]),
+        (lambda x, k, b, s, p: reference.conv2d(x, k, b, s), ["forget the padding"]),
+    ],
+)
+def test_conv2d_gemm_names_the_mistake(conv2d_gemm, words):
+    assert_wrong(nb05.check_3(conv2d_gemm), *words)
+
+
+def test_conv2d_gemm_with_an_unwritten_body_is_not_attempted():
+    def conv2d_gemm(x, kernel, bias, strides, padding):
+        raise NotImplementedError
+
+    assert nb05.check_3(conv2d_gemm).status == NOT_ATTEMPTED
+
+
+# ------------------------------------------------------------------- 05.4: conv matrix
+def test_conv_matrix_accepts_the_flipped_toeplitz_matrix():
+    assert nb05.check_4(lambda k, s: reference.toeplitz_matrix(k[::-1, ::-1], s, "valid"))
+
+
+def test_conv_matrix_accepts_columns_of_the_convolved_unit_images():
+    def by_unit_images(kernel, input_shape):
+        # Column p of C is the convolution of the image that is 1 at pixel p and 0 elsewhere.
+        h, w = input_shape
+        units = np.eye(h * w).reshape(h * w, h, w, 1)
+        return reference.conv2d(units, kernel[:, :, None, None]).reshape(h * w, -1).T
+
+    assert nb05.check_4(by_unit_images).status == CORRECT
+
+
+@pytest.mark.parametrize(
+    ("conv_matrix", "words"),
+    [
+        (
+            lambda k, s: reference.toeplitz_matrix(k, s, "valid"),
+            ["true convolution", "[::-1, ::-1]"],
+        ),
+        (lambda k, s: reference.toeplitz_matrix(k[::-1, ::-1], s, "valid").T, ["its transpose"]),
+        (lambda k, s: reference.toeplitz_matrix(k[::-1, ::-1], s), ["'full' matrix"]),
+        (lambda k, s: 2 * reference.toeplitz_matrix(k[::-1, ::-1], s, "valid"), ["values differ"]),
+    ],
+)
+def test_conv_matrix_names_the_mistake(conv_matrix, words):
+    assert_wrong(nb05.check_4(conv_matrix), *words)
+
+
+def test_conv_matrix_with_an_unwritten_body_is_not_attempted():
+    def conv_matrix(kernel, input_shape): ...
+
+    assert nb05.check_4(conv_matrix).status == NOT_ATTEMPTED
+
+
+# ------------------------------------------------------------------- 05.5: transposed conv
+def dilate_and_correlate(x, kernel, strides):
+    """Another correct form: spread the pixels `strides` apart, pad, correlate with the rotated
+    kernel (in and out channels swapped): the textbook identity, no stamping."""
+    n, h, w, c = x.shape
+    kh, kw = kernel.shape[:2]
+    spread = np.zeros((n, (h - 1) * strides + 1, (w - 1) * strides + 1, c))
+    spread[:, ::strides, ::strides] = x
+    spread = np.pad(spread, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+    return reference.conv2d(spread, kernel[::-1, ::-1].transpose(0, 1, 3, 2))
+
+
+def test_conv_transpose_accepts_another_correct_form():
+    assert nb05.check_5(dilate_and_correlate).status == CORRECT
+
+
+def channels_swapped(x, kernel, strides):
+    if kernel.shape[2] != kernel.shape[3]:
+        return reference.conv_transpose2d(x, kernel, strides=strides)
+    return reference.conv_transpose2d(x, kernel.transpose(0, 1, 3, 2), strides=strides)
+
+
+@pytest.mark.parametrize(
+    ("conv_transpose", "words"),
+    [
+        (lambda x, k, s: reference.conv_transpose2d(x, k[::-1, ::-1], strides=s), ["rotated"]),
+        (lambda x, k, s: reference.conv_transpose2d(x, k), ["stride-1 shape"]),
+        (channels_swapped, ["channel axes are swapped"]),
+        (lambda x, k, s: reference.conv_transpose2d(x, k, strides=s) + 1, ["values differ"]),
+        (lambda x, k, s: np.zeros((1, 3, 3)), ["returned shape"]),
+    ],
+)
+def test_conv_transpose_names_the_mistake(conv_transpose, words):
+    assert_wrong(nb05.check_5(conv_transpose), *words)
+
+
+def test_conv_transpose_with_an_unwritten_body_is_not_attempted():
+    def conv_transpose(x, kernel, strides): ...
+
+    assert nb05.check_5(conv_transpose).status == NOT_ATTEMPTED
