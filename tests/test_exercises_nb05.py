@@ -8,6 +8,7 @@ from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED, WRONG
 import keras
 import numpy as np
 import pytest
+import scipy.sparse
 from numpy.lib.stride_tricks import sliding_window_view
 
 
@@ -142,6 +143,15 @@ def test_conv2d_gemm_with_an_unwritten_body_is_not_attempted():
 # ------------------------------------------------------------------- 05.4: conv matrix
 def test_conv_matrix_accepts_the_flipped_toeplitz_matrix():
     assert nb05.check_4(lambda k, s: reference.toeplitz_matrix(k[::-1, ::-1], s, "valid"))
+
+
+def test_conv_matrix_accepts_a_sparse_matrix():
+    def sparse(kernel, input_shape):
+        return scipy.sparse.csr_matrix(
+            reference.toeplitz_matrix(kernel[::-1, ::-1], input_shape, "valid")
+        )
+
+    assert nb05.check_4(sparse).status == CORRECT
 
 
 def test_conv_matrix_accepts_columns_of_the_convolved_unit_images():

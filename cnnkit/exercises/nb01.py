@@ -147,8 +147,9 @@ def check_2(n_params: Any) -> str:
         name="the parameter count",
         mistakes={
             "did you count the biases (one per filter)?": f * k * k * c,
-            f"each filter spans all {c} input channels: {k} x {k} x {c} weights each": f * k * k
-            + f,
+            f"each filter spans all {c} input channels: {k} x {k} x {c} weights each": (
+                f * k * k + f
+            ),
             f"each filter spans all {c} input channels, and has one bias": f * k * k,
             "one bias per filter, not one per weight": 2 * f * k * k * c,
             f"one bias per filter ({f}), not per input channel": f * k * k * c + c,
@@ -179,6 +180,8 @@ def check_3(multiply_adds: Any) -> str:
     per_output = int(np.prod(layer.kernel.shape[:3]))  # 5 x 5 x 32 weights per output value
     expected = out_h * out_w * f * per_output
     h, w = PHOTO
+    valid_h, valid_w = ((n - LAYER_KERNEL) // LAYER_STRIDE + 1 for n in PHOTO)
+    c = LAYER_IN_CHANNELS
     compare_number(
         multiply_adds,
         expected,
@@ -188,23 +191,17 @@ def check_3(multiply_adds: Any) -> str:
             "that counts a multiply and an add as two FLOPs; count one multiply-add as one": (
                 2 * expected
             ),
-            f"did you forget the stride? The output is {out_h} x {out_w}, not {h} x {w}": h
-            * w
-            * f
-            * per_output,
-            "the bias additions are not multiply-adds: leave them out": out_h
-            * out_w
-            * f
-            * (per_output + 1),
-            f"each output value sums over all {LAYER_IN_CHANNELS} input channels": expected
-            / LAYER_IN_CHANNELS,
+            f"did you forget the stride? The output is {out_h} x {out_w}, not {h} x {w}": (
+                h * w * f * per_output
+            ),
+            "the bias additions are not multiply-adds: leave them out": (
+                out_h * out_w * f * (per_output + 1)
+            ),
+            f"each output value sums over all {c} input channels": expected / c,
             f"every one of the {f} filters produces its own output map": expected / f,
             "that is the 'valid' output size; the layer uses 'same' padding": (
-                (h - LAYER_KERNEL) // LAYER_STRIDE + 1
-            )
-            * ((w - LAYER_KERNEL) // LAYER_STRIDE + 1)
-            * f
-            * per_output,
+                valid_h * valid_w * f * per_output
+            ),
         },
     )
     return (

@@ -270,7 +270,7 @@ def check_4(conv_matrix: Any) -> str:
     conv_matrix : callable
         ``conv_matrix(kernel, input_shape)`` with ``kernel`` of shape (kh, kw) and
         ``input_shape`` a pair (h, w); returns the matrix of shape
-        ((h - kh + 1) * (w - kw + 1), h * w).
+        ((h - kh + 1) * (w - kw + 1), h * w), dense or SciPy sparse.
 
     Examples
     --------
@@ -283,7 +283,10 @@ def check_4(conv_matrix: Any) -> str:
         image = rng.normal(size=input_shape)
         (kh, kw), (h, w) = kernel_shape, input_shape
         case = f"your conv_matrix for a {kh}x{kw} kernel and a {h}x{w} image"
-        got = as_array(call_answer(conv_matrix, kernel, input_shape, name="your conv_matrix"), case)
+        answer = call_answer(conv_matrix, kernel, input_shape, name="your conv_matrix")
+        if hasattr(answer, "toarray"):  # a SciPy sparse matrix is a fine answer too
+            answer = answer.toarray()
+        got = as_array(answer, case)
         expected_shape = ((h - kh + 1) * (w - kw + 1), h * w)
         if got.shape != expected_shape:
             hint = "."
