@@ -1,0 +1,419 @@
+"""Checks for notebook 02's exercises: pooling sizes, receptive fields, pooling from scratch.
+
+Exercise 02.1 works out a pooling layer's output size, 02.2 the receptive field of a stack of
+convolutions and poolings, 02.3 writes max pooling with strides and padding in NumPy, 02.4
+average pooling, 02.5 measures how many pooled values a one-pixel shift leaves unchanged and
+02.6 writes depthwise (channel) max pooling. The oracles (Keras' pooling layers,
+``cnnkit.reference``, ``cnnkit.layers.DepthwiseMaxPool2D``) are computed when a check runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from cnnkit import reference
+from cnnkit.data import load_sample_images
+from cnnkit.exercises.checking import (
+    Mistake,
+    as_array,
+    call_answer,
+    compare_arrays,
+    compare_number,
+    exercise,
+)
+from cnnkit.layers import DepthwiseMaxPool2D
+
+import keras
+import numpy as np
+
+# Exercise 02.1: a SIZE_INPUT (height, width) map through MaxPool2D(3, strides=2), "valid",
+# then MaxPool2D(2, padding="same") (strides default to the pool size).
+SIZE_INPUT = (99, 150)
+FIRST_POOL, FIRST_STRIDES, SECOND_POOL = 3, 2, 2
+
+# Exercise 02.2: the stack, from the input up: ("conv" or "pool", kernel size, stride).
+STACK = (("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1))
+
+# Exercises 02.3 and 02.4: (input shape, pool_size, strides, padding, all values negative).
+POOL_CASES = (
+    ((1, 6, 6, 1), 2, 2, "valid", False),
+    ((2, 7, 9, 3), 3, 2, "valid", False),
+    ((2, 7, 9, 3), 3, 2, "same", True),
+    ((1, 5, 8, 2), 3, 1, "same", True),
+    ((2, 6, 7, 2), 2, 3, "same", False),
+    ((1, 8, 5, 1), 4, 2, "same", True),
+)
+
+# Exercise 02.6: (input shape, pool_size).
+DEPTHWISE_CASES = (((1, 2, 3, 6), 3), ((2, 4, 3, 8), 2), ((1, 3, 3, 4), 1), ((2, 2, 2, 6), 6))
+
+_SIZE_RULES = (
+    "'valid' gives floor((n - pool_size) / strides) + 1 values along an axis, "
+    "'same' gives ceil(n / strides)"
+)
+
+
+def _as_size(answer: Any, name: str) -> np.ndarray:
+    size = as_array(answer, name).ravel()
+    if size.size != 2:
+        raise Mistake(f"{name} should be two numbers, (height, width), got {size.size}.")
+    return size
+
+
+# ----------------------------------------------------------------------- 02.1: output size
+@exercise("02.1")
+def check_1(first_size: Any, second_size: Any) -> str:
+    """Check the (height, width) after each of two pooling layers.
+
+    A 99 x 150 map goes through ``MaxPool2D(3, strides=2)`` ("valid"), then
+    ``MaxPool2D(2, padding="same")``. The oracle is the Keras layers' output shapes; exact
+    integers are expected.
+
+    Parameters
+    ----------
+    first_size, second_size : pair of int
+        ``(height, width)`` after the first and after the second layer.
+
+    Examples
+    --------
+    >>> check_1(..., ...)
+    Exercise 02.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    sizes = np.array(SIZE_INPUT)
+    first = keras.layers.MaxPool2D(FIRST_POOL, strides=FIRST_STRIDES)
+    second = keras.layers.MaxPool2D(SECOND_POOL, padding="same")
+    expected_first = first.compute_output_shape((None, *SIZE_INPUT, 1))
+    expected_second = second.compute_output_shape(expected_first)
+    k, s = FIRST_POOL, FIRST_STRIDES
+    compare_arrays(
+        _as_size(first_size, "the size after the first layer"),
+        expected_first[1:3],
+        name="the size after the first layer",
+        atol=0,
+        mistakes={
+            "did you forget the stride? With strides=2 the windows start every 2 pixels": (
+                sizes - k + 1
+            ),
+            "did you forget the + 1? (n - pool_size) / strides counts the steps between "
+            "windows, not the windows": (sizes - k) // s,
+            '"valid" rounds down: a window that does not fit is dropped': -(-(sizes - k) // s) + 1,
+            'that is the "same" size: "valid" adds no padding': -(-sizes // s),
+        },
+    )
+    between = np.array(expected_first[1:3])
+    compare_arrays(
+        _as_size(second_size, "the size after the second layer"),
+        expected_second[1:3],
+        name="the size after the second layer",
+        atol=0,
+        mistakes={
+            "a pooling layer's strides default to its pool size (2 here), not to 1": between,
+            '"same" rounds up: ceil(n / strides), the last window may hang over the edge': (
+                between // SECOND_POOL
+            ),
+            "the second layer's input is the first layer's output, not the original map": -(
+                -sizes // SECOND_POOL
+            ),
+        },
+    )
+    return f"{_SIZE_RULES}."
+
+
+# ------------------------------------------------------------------ 02.2: receptive field
+@exercise("02.2")
+def check_2(field: Any, jump: Any) -> str:
+    """Check the receptive field and the output spacing of a conv / pool stack.
+
+    The stack is Conv2D 3x3, MaxPool2D(2), Conv2D 3x3, MaxPool2D(2), Conv2D 3x3 (convolution
+    strides 1). The oracle is ``cnnkit.reference.receptive_field``; exact integers expected.
+
+    Parameters
+    ----------
+    field : int
+        Width in input pixels of the window that one output of the last layer sees.
+    jump : int
+        Distance in input pixels between two neighbouring outputs of the last layer.
+
+    Examples
+    --------
+    >>> check_2(..., ...)
+    Exercise 02.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    layers = [(kernel, stride) for _, kernel, stride in STACK]
+    expected = reference.receptive_field(layers)
+    stride_first, spacing = 1, 1  # the field if each stride is applied before its own layer
+    for kernel, stride in layers:
+        spacing *= stride
+        stride_first += (kernel - 1) * spacing
+    compare_number(
+        field,
+        expected,
+        name="the receptive field",
+        mistakes={
+            "did you ignore the strides? After a stride-2 pooling, one step of the next layer "
+            "moves 2 input pixels, so its kernel covers (k - 1) x 2 more pixels": 1
+            + sum(kernel - 1 for kernel, _ in layers),
+            "the pooling layers count too: their windows widen the view and their strides "
+            "spread the later layers' kernels": reference.receptive_field(
+                [kernel for kind, kernel, _ in STACK if kind == "conv"]
+            ),
+            "a 2x2 pooling window also widens the view, by (2 - 1) x (the spacing so far)": (
+                reference.receptive_field(
+                    [(1, stride) if kind == "pool" else kernel for kind, kernel, stride in STACK]
+                )
+            ),
+            "start from 1 (one output pixel sees 1 input pixel through no layer), then add "
+            "(k - 1) x spacing per layer": expected - 1,
+            "a layer's stride only spreads the layers AFTER it: add (k - 1) x spacing, then "
+            "multiply the spacing by the stride": stride_first,
+        },
+    )
+    expected_jump = int(np.prod([stride for _, stride in layers]))
+    compare_number(
+        jump,
+        expected_jump,
+        name="the spacing between neighbouring outputs",
+        mistakes={
+            "each stride-2 pooling doubles the spacing, and there are two of them": 2,
+            "convolutions with stride 1 keep the spacing; only the poolings change it": 1,
+        },
+    )
+    return (
+        f"{expected} pixels, though the image shrinks only {expected_jump}-fold: "
+        "pooling lets later layers see further."
+    )
+
+
+# --------------------------------------------------------------- 02.3 and 02.4: pooling
+def _case_input(shape: tuple[int, ...], negative: bool, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if negative:  # every value below zero: a padded zero would win every border window
+        return -rng.uniform(0.5, 2.0, size=shape).astype(np.float32)
+    return rng.normal(size=shape).astype(np.float32)
+
+
+def _pool_padded(x, pool_size, strides, pads, fill: float, reduce: Callable) -> np.ndarray:
+    """Pool `x` padded with `fill` by `pads`, every window reduced by `reduce` (for mistakes)."""
+    (top, bottom), (left, right) = pads
+    padded = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)), constant_values=fill)
+    out_h = (padded.shape[1] - pool_size) // strides + 1
+    out_w = (padded.shape[2] - pool_size) // strides + 1
+    out = np.zeros((x.shape[0], out_h, out_w, x.shape[3]))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = padded[:, i * strides : i * strides + pool_size, j * strides :, :]
+            out[:, i, j, :] = reduce(window[:, :, :pool_size, :], axis=(1, 2))
+    return out
+
+
+def _check_pooling(function: Callable, mode: str, name: str) -> None:
+    """Compare `function(x, pool_size, strides, padding)` with Keras on every POOL_CASES case."""
+    layer_class = keras.layers.MaxPool2D if mode == "max" else keras.layers.AvgPool2D
+    reduce, skip_padding = (np.max, np.nanmax) if mode == "max" else (np.mean, np.nanmean)
+    zeros_hint = (
+        '"same" padding must never win a window: you padded with zeros, and with negative '
+        "inputs a padded 0 is larger than every real value. Pad with -inf, or take the maximum "
+        "over the real pixels only"
+        if mode == "max"
+        else "Keras averages only the real pixels of a border window: you counted the padded "
+        "zeros (divide by the number of real pixels in the window, not by pool_size ** 2)"
+    )
+    for seed, (shape, pool_size, strides, padding, negative) in enumerate(POOL_CASES):
+        x = _case_input(shape, negative, seed)
+        label = f"{name}(x, {pool_size}, {strides}, {padding!r}) with x of shape {shape}"
+        got = as_array(call_answer(function, x, pool_size, strides, padding, name=name), label)
+        expected = keras.ops.convert_to_numpy(layer_class(pool_size, strides, padding)(x))
+        if got.shape != expected.shape:
+            raise Mistake(
+                f"{label} has shape {got.shape}, expected {expected.shape}: {_SIZE_RULES}; "
+                "the batch and channel axes are kept."
+            )
+        pads = [reference.padding_amounts(n, pool_size, strides, padding) for n in shape[1:3]]
+        swapped = [(after, before) for before, after in pads]
+        mistakes = {zeros_hint: _pool_padded(x, pool_size, strides, pads, 0.0, reduce)}
+        if swapped != pads:
+            mistakes[
+                "when the padding is odd, the extra row or column goes at the bottom and "
+                "right, as TensorFlow does (see reference.padding_amounts)"
+            ] = _pool_padded(x, pool_size, strides, swapped, np.nan, skip_padding)
+        compare_arrays(got, expected, name=label, rtol=1e-5, atol=1e-6, mistakes=mistakes)
+
+
+@exercise("02.3")
+def check_3(max_pool2d: Any) -> str:
+    """Check a NumPy max pooling ``max_pool2d(x, pool_size, strides, padding)`` against Keras.
+
+    Six cases against ``keras.layers.MaxPool2D``: batches of 1 and 2, 1 to 3 channels, odd
+    sizes, pool sizes 2 to 4, strides 1 to 3, both paddings, and inputs whose values are all
+    negative. Values must agree within 1e-6 (plus 1e-5 relative).
+
+    Parameters
+    ----------
+    max_pool2d : callable
+        ``max_pool2d(x, pool_size, strides, padding)`` with ``x`` of shape (batch, height,
+        width, channels), int ``pool_size`` and ``strides``, ``padding`` "valid" or "same".
+
+    Examples
+    --------
+    >>> check_3(...)
+    Exercise 02.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    _check_pooling(max_pool2d, "max", "max_pool2d")
+    return f"equal to keras.layers.MaxPool2D on all {len(POOL_CASES)} cases."
+
+
+@exercise("02.4")
+def check_4(avg_pool2d: Any) -> str:
+    """Check a NumPy average pooling ``avg_pool2d(x, pool_size, strides, padding)`` vs Keras.
+
+    The same six cases as exercise 02.3, against ``keras.layers.AvgPool2D``; values must
+    agree within 1e-6 (plus 1e-5 relative).
+
+    Parameters
+    ----------
+    avg_pool2d : callable
+        ``avg_pool2d(x, pool_size, strides, padding)``, arguments as in exercise 02.3.
+
+    Examples
+    --------
+    >>> check_4(...)
+    Exercise 02.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    _check_pooling(avg_pool2d, "avg", "avg_pool2d")
+    return f"equal to keras.layers.AvgPool2D on all {len(POOL_CASES)} cases."
+
+
+# ---------------------------------------------------------------- 02.5: shift experiment
+SHIFT_TOLERANCE = 0.005
+
+
+@functools.cache
+def _shift_unchanged(pool_size: int, axis: int, dtype: str) -> float:
+    """Share of max-pooled values of the grey photos unchanged by a one-pixel shift."""
+    gray = load_sample_images().astype(dtype).mean(axis=-1, keepdims=True)
+    keep, moved = [slice(None)] * 4, [slice(None)] * 4
+    keep[axis], moved[axis] = slice(1, -1), slice(None, -2)
+    original, shifted = gray[tuple(keep)], gray[tuple(moved)]
+    if pool_size > 1:
+        pool = keras.layers.MaxPool2D(pool_size, dtype=dtype)
+        original = keras.ops.convert_to_numpy(pool(original))
+        shifted = keras.ops.convert_to_numpy(pool(shifted))
+    return float(np.mean(original == shifted))
+
+
+def _close_to_any(value: float, candidates: list[float]) -> bool:
+    return any(abs(value - candidate) <= SHIFT_TOLERANCE for candidate in candidates)
+
+
+@exercise("02.5")
+def check_5(unchanged_2: Any, unchanged_4: Any) -> str:
+    """Check the measured share of max-pooled values unchanged by a one-pixel downward shift.
+
+    Measured on the two grey sample photos, as in section 4 but shifting rows instead of
+    columns. Each answer is a fraction between 0 and 1, accepted within 0.005 of the check's
+    own measurement. Exact equality depends a little on rounding, so the check measures in
+    float32 (as the notebook's ``gray``) and in float64 and accepts either.
+
+    Parameters
+    ----------
+    unchanged_2, unchanged_4 : float
+        The fraction of ``MaxPool2D(2)`` and of ``MaxPool2D(4)`` outputs left unchanged.
+
+    Examples
+    --------
+    >>> check_5(..., ...)
+    Exercise 02.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    dtypes = ("float32", "float64")
+    for pool_size, answer in ((2, unchanged_2), (4, unchanged_4)):
+        name = f"the share unchanged after MaxPool2D({pool_size})"
+        array = as_array(answer, name)
+        if array.size != 1:
+            raise Mistake(f"{name} should be one number, got {array.size} values.")
+        value = float(array.reshape(()))
+        measured = [_shift_unchanged(pool_size, 1, dtype) for dtype in dtypes]
+        if _close_to_any(value, measured):
+            continue
+        mistakes = {
+            "give a fraction between 0 and 1, not a percentage": [m * 100 for m in measured],
+            "that is the share that changed; the question asks for the share unchanged": [
+                1 - m for m in measured
+            ],
+            "that is the horizontal shift of section 4: shift the rows (axis 1), not the columns": [
+                _shift_unchanged(pool_size, 2, dtype) for dtype in dtypes
+            ],
+            "that is without pooling: pool both versions first, then compare": [
+                _shift_unchanged(1, 1, dtype) for dtype in dtypes
+            ],
+        }
+        expected = f"expected {measured[0]:.4f} (within {SHIFT_TOLERANCE})"
+        for hint, wrong in mistakes.items():
+            scale = 100 if "percentage" in hint else 1
+            if any(abs(value - w) <= SHIFT_TOLERANCE * scale for w in wrong):
+                raise Mistake(f"{name}: {expected}, got {value:.4g}: {hint}.")
+        raise Mistake(f"{name}: {expected}, got {value:.4g}.")
+    return (
+        "like a horizontal shift, a vertical one leaves more values unchanged the larger "
+        "the pooling window."
+    )
+
+
+# ------------------------------------------------------------ 02.6: depthwise max pooling
+@exercise("02.6")
+def check_6(depthwise_max_pool: Any) -> str:
+    """Check a NumPy ``depthwise_max_pool(x, pool_size)`` against ``DepthwiseMaxPool2D``.
+
+    Four cases (batches of 1 and 2, 4 to 8 channels, pool sizes 1, 2, 3 and the whole channel
+    axis); values must agree within 1e-6. A channel count that is not a multiple of
+    ``pool_size`` must raise ``ValueError``.
+
+    Parameters
+    ----------
+    depthwise_max_pool : callable
+        ``depthwise_max_pool(x, pool_size)`` with ``x`` of shape (batch, height, width,
+        channels); returns (batch, height, width, channels // pool_size).
+
+    Examples
+    --------
+    >>> check_6(...)
+    Exercise 02.6: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    name = "depthwise_max_pool"
+    for seed, (shape, pool_size) in enumerate(DEPTHWISE_CASES):
+        x = _case_input(shape, negative=False, seed=seed)
+        label = f"{name}(x, {pool_size}) with x of shape {shape}"
+        got = as_array(call_answer(depthwise_max_pool, x, pool_size, name=name), label)
+        expected = keras.ops.convert_to_numpy(DepthwiseMaxPool2D(pool_size)(x))
+        if got.shape != expected.shape:
+            raise Mistake(
+                f"{label} has shape {got.shape}, expected {expected.shape}: depthwise pooling "
+                "keeps the batch, height and width and divides the channels by pool_size."
+            )
+        groups = shape[-1] // pool_size
+        compare_arrays(
+            got,
+            expected,
+            name=label,
+            rtol=0,
+            atol=1e-6,
+            mistakes={
+                "a group is pool_size CONSECUTIVE channels (0..k-1, k..2k-1, ...), not "
+                f"channels {groups} apart": x.reshape(*shape[:3], pool_size, groups).max(axis=3),
+            },
+        )
+    odd = _case_input((1, 2, 2, 5), negative=False, seed=9)
+    try:
+        depthwise_max_pool(odd, 3)
+    except ValueError:
+        return "equal to cnnkit.layers.DepthwiseMaxPool2D, and 5 channels in groups of 3 refused."
+    except Exception as error:
+        raise Mistake(
+            f"{name}(x, 3) on 5 channels raised {type(error).__name__}: {error}; raise a "
+            "ValueError saying that the channel count must be a multiple of pool_size."
+        ) from error
+    raise Mistake(
+        f"{name}(x, 3) on 5 channels returned a result: 5 channels cannot be split into groups "
+        "of 3; raise a ValueError that says so (and how to fix it)."
+    )
