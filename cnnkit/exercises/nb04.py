@@ -41,6 +41,12 @@ SHAPE_INPUTS = {"shapes_224": (224, 224, 3), "shapes_odd": (99, 75, 3)}
 _STAGES = ("the stem", "stage 2", "stage 3", "stage 4", "stage 5")
 
 
+def _your(function: Any) -> str:
+    """How a hint names the learner's function: "your batch_norm_any_axis"."""
+    name = getattr(function, "__name__", "")
+    return f"your {name}" if name.isidentifier() else "your function"
+
+
 # ---------------------------------------------------------------- 04.1: parameter count
 def _unit_counts(filters: int, strides: int, channels: int) -> tuple[int, int]:
     """Trainable and non-trainable parameters of a built ``ResidualUnit`` (the oracle)."""
@@ -279,7 +285,7 @@ def check_3(count_weight_layers: Callable[[keras.Model], int]) -> str:
     counts = {}
     for build in (_small_residual_model, models.resnet34):
         model = build()
-        got = call_answer(count_weight_layers, model, name="your count_weight_layers")
+        got = call_answer(count_weight_layers, model, name=_your(count_weight_layers))
         expected = _count_main_path(model)
         top_level = sum(1 for layer in model.layers if layer.weights)
         top_level_bn = sum(isinstance(la, keras.layers.BatchNormalization) for la in model.layers)
@@ -313,9 +319,9 @@ def check_3(count_weight_layers: Callable[[keras.Model], int]) -> str:
 # ---------------------------------------------------------------- 04.4: batch normalisation
 def _bn_numpy(
     x, gamma, beta, mean_in, var_in, training, momentum, epsilon, axis, mistake=None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Batch normalisation in NumPy, or with one typical `mistake` (used for the hints only;
-    the oracle is keras.layers.BatchNormalization)."""
+    the oracle is keras.layers.BatchNormalization). None where the mistake cannot happen."""
     x = np.asarray(x, np.float64)
     axis = axis % x.ndim
     if mistake == "axes_last":  # the right code, but always with the channels last
@@ -449,11 +455,11 @@ def check_4(batch_norm: Callable[..., Any]) -> str:
                 *[np.array(a) for a in args],  # copies: an in-place update must not leak
                 training=training,
                 **options,
-                name="your batch_norm",
+                name=_your(batch_norm),
             )
             if not isinstance(result, tuple | list) or len(result) != 3:
                 raise Mistake(
-                    f"your batch_norm should return three arrays (y, new_moving_mean, "
+                    f"{_your(batch_norm)} should return three arrays (y, new_moving_mean, "
                     f"new_moving_var), got {type(result).__name__} ({where})."
                 )
             expected = _bn_keras(*args, training, **options)
