@@ -1,0 +1,447 @@
+"""Checks for the exercises of notebook 08 (CIFAR-10: colour photos, a batch-norm CNN).
+
+1. the per-channel mean and standard deviation of the training photos, scaled to [0, 1];
+2. the parameters and multiplications of the first convolution of ``cifar_cnn``;
+3. a horizontal flip and a shift with zero padding, written in NumPy for a batch;
+4. top-k accuracy from predicted probabilities, checked against Keras;
+5. a CNN of your own under a parameter budget, evaluated on the test photos.
+
+The photos are read at check time with :func:`cnnkit.data.load_cifar10`, the same call the
+notebook makes, so the checks use the data the notebook uses (the bundled sample, or the full
+CIFAR-10 once fetched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cnnkit.cifar10 import load_cifar10
+from cnnkit.exercises.checking import (
+    Mistake,
+    as_array,
+    as_model,
+    call_answer,
+    compare_arrays,
+    compare_number,
+    exercise,
+)
+from cnnkit.models import cifar_cnn
+from cnnkit.runtime import quick_mode
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+PARAMETER_BUDGET = 60_000
+"""Exercise 5: the CNN must have fewer parameters than this (``model.count_params()``)."""
+ACCURACY_FLOOR = 0.45
+"""Exercise 5: the lowest test accuracy accepted."""
+QUICK_ACCURACY_FLOOR = 0.30
+"""Exercise 5: the lowest test accuracy accepted in quick mode (fewer training epochs)."""
+
+
+@exercise("08.1")
+def check_1(channel_means: Any, channel_stds: Any) -> None:
+    """Check the mean and standard deviation of each colour channel of the training photos.
+
+    Expected: 3 numbers each (red, green, blue) over every pixel of every training photo of
+    :func:`cnnkit.data.load_cifar10`, with the pixel values scaled to [0, 1]; within 1e-4.
+
+    Parameters
+    ----------
+    channel_means : array-like of 3 numbers
+        The mean of the red, green and blue values.
+    channel_stds : array-like of 3 numbers
+        Their standard deviations.
+
+    Examples
+    --------
+    >>> check_1(..., ...)
+    Exercise 08.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    (photos, _), _, _ = load_cifar10()
+    pixels = photos.reshape(-1, 3)
+    # Exact statistics from each channel's histogram of the 256 possible values.
+    counts = np.stack([np.bincount(pixels[:, c], minlength=256) for c in range(3)])
+    values = np.arange(256) / 255.0
+    means = counts @ values / len(pixels)
+    stds = np.sqrt(counts @ values**2 / len(pixels) - means**2)
+    means_array = as_array(channel_means, "channel_means")
+    _check_channel_shape(means_array, len(photos), "channel_means")
+    compare_arrays(
+        means_array,
+        means,
+        name="channel_means",
+        rtol=0.0,
+        atol=1e-4,
+        mistakes={
+            "these are 0..255 values: divide the photos by 255 first": 255.0 * means,
+            _MINUS_ONE_TO_ONE_HINT: 2.0 * means - 1.0,
+        },
+    )
+    stds_array = as_array(channel_stds, "channel_stds")
+    _check_channel_shape(stds_array, len(photos), "channel_stds")
+    mistakes = {
+        "these are 0..255 values: divide the photos by 255 first": 255.0 * stds,
+        _MINUS_ONE_TO_ONE_HINT: 2.0 * stds,
+        "that is the variance: take its square root": stds**2,
+    }
+    if not np.allclose(stds_array, stds, rtol=0.0, atol=1e-4):
+        per_photo = photos.astype(np.float32).std(axis=(1, 2)).mean(axis=0) / 255.0
+        mistakes[
+            "that is the average of each photo's own standard deviation, which leaves out how "
+            "the photos differ from each other: take the standard deviation over the pixels "
+            "of all photos at once"
+        ] = per_photo
+    compare_arrays(stds_array, stds, name="channel_stds", rtol=0.0, atol=1e-4, mistakes=mistakes)
+
+
+_MINUS_ONE_TO_ONE_HINT = (
+    "that is for photos scaled to [-1, 1] as in the notebook's scale(); scale to [0, 1] with "
+    "X / 255"
+)
+
+
+def _check_channel_shape(answer: np.ndarray, n_photos: int, name: str) -> None:
+    """Name the axis mistake behind a wrong shape of a per-channel statistic."""
+    how = "reduce over axes (0, 1, 2) (photos, rows, columns), e.g. X.mean(axis=(0, 1, 2))"
+    if answer.size == 1:
+        raise Mistake(
+            f"{name} is one number: that mixes the 3 channels together; {how}, keeping one "
+            "value per channel."
+        )
+    if answer.shape == (n_photos, 3):
+        raise Mistake(f"{name} has one value per photo and channel {answer.shape}: {how}.")
+    if answer.shape == (32, 32, 3):
+        raise Mistake(f"{name} has one value per pixel position {answer.shape}: {how}.")
+    if answer.shape != (3,):
+        raise Mistake(f"{name} has shape {answer.shape}, expected 3 values (red, green, blue).")
+
+
+@exercise("08.2")
+def check_2(parameters: Any, multiplications: Any) -> None:
+    """Check the parameter count and multiplications of ``cifar_cnn``'s first convolution.
+
+    The layer is ``stage1_conv1`` of :func:`cnnkit.models.cifar_cnn` on 32x32x3 photos; the
+    multiplications are those of one photo's forward pass through that layer. Exact.
+
+    Parameters
+    ----------
+    parameters : int
+        The layer's number of weights (``count_params()``).
+    multiplications : int
+        The multiplications it does for one photo.
+
+    Examples
+    --------
+    >>> check_2(..., ...)
+    Exercise 08.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    layer = cifar_cnn().get_layer("stage1_conv1")
+    kh, kw, c_in, c_out = layer.kernel.shape
+    height, width = layer.output.shape[1:3]
+    expected_parameters = layer.count_params()
+    per_position = kh * kw * c_in
+    compare_number(
+        parameters,
+        expected_parameters,
+        name="the parameters of stage1_conv1",
+        mistakes={
+            "cifar_cnn's convolutions have no bias (use_bias=False): the batch normalisation "
+            "right after each adds its own shift, so a bias would be redundant": (
+                expected_parameters + c_out
+            ),
+            f"did you forget the {c_in} input channels? Each filter is {kh}x{kw}x{c_in}": (
+                kh * kw * c_out
+            ),
+            f"that is one filter; the layer has {c_out}": per_position,
+            "that includes the batch normalisation's parameters; count the convolution only": (
+                expected_parameters + 4 * c_out
+            ),
+            "that includes the batch normalisation's trainable scale and shift; count the "
+            "convolution only": expected_parameters + 2 * c_out,
+        },
+    )
+    expected = height * width * c_out * per_position
+    compare_number(
+        multiplications,
+        expected,
+        name="the multiplications for one photo",
+        mistakes={
+            f"with padding='same' the output is {height}x{width}; that is the 'valid' size "
+            f"{height - kh + 1}x{width - kw + 1}": (
+                (height - kh + 1) * (width - kw + 1) * c_out * per_position
+            ),
+            f"did you forget the {c_in} input channels? Each output value sums "
+            f"{kh}x{kw}x{c_in} = {per_position} products": height * width * c_out * kh * kw,
+            "that counts each multiply and each add (FLOPs); count the multiplications only": (
+                2 * expected
+            ),
+            f"that is for one filter; the layer has {c_out}": height * width * per_position,
+            "that is the parameter count times the positions, biases included: a bias is an "
+            "addition, and this layer has none": height * width * (expected_parameters + c_out),
+        },
+    )
+
+
+@exercise("08.3")
+def check_3(flip_and_shift: Callable[..., Any]) -> None:
+    """Check a NumPy flip-and-shift augmentation of a batch of images, exactly.
+
+    ``flip_and_shift(images, flip, dy, dx)`` takes a batch (n, height, width, channels),
+    mirrors each image left to right if `flip` is true, then moves the content `dy` pixels
+    down and `dx` pixels right (negative: up, left), filling the uncovered border with zeros;
+    the input must be left unchanged. Compared exactly with ``tf.image``'s flip, pad and crop
+    on random batches of several sizes and on real test photos.
+
+    Parameters
+    ----------
+    flip_and_shift : callable
+        The learner's function.
+
+    Examples
+    --------
+    >>> check_3(...)
+    Exercise 08.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    rng = np.random.default_rng(8)
+    _, (photos, _), _ = load_cifar10()
+    cases = [
+        (rng.integers(1, 256, size=(2, 5, 7, 3), dtype=np.uint8), True, 1, -2),
+        (photos[:4], False, -3, 4),
+        (rng.normal(size=(3, 6, 4, 1)).astype(np.float32), True, 0, 3),
+        (rng.integers(1, 256, size=(1, 8, 8, 3), dtype=np.uint8), True, -2, 0),
+        (photos[4:6], False, 0, 0),
+    ]
+    for images, flip, dy, dx in cases:
+        given = images.copy()
+        name = f"flip_and_shift(images of shape {images.shape}, flip={flip}, dy={dy}, dx={dx})"
+        got = call_answer(flip_and_shift, given, flip, dy, dx, name="your flip_and_shift")
+        if not np.array_equal(given, images):
+            raise Mistake(
+                f"{name} changed its input `images` in place: work on a copy (np.copy, or "
+                "build a new array with np.zeros_like) and return it."
+            )
+        mirrored = images[:, :, ::-1] if flip else images
+        mistakes = {
+            "it moves the content the wrong way: positive dy moves it down, positive dx to "
+            "the right": _flip_and_shift_oracle(images, flip, -dy, -dx),
+            "the content wraps around (np.roll?): the pixels moved out of the image must "
+            "disappear and the uncovered border must be zeros": np.roll(
+                mirrored, (dy, dx), axis=(1, 2)
+            ),
+            "dy and dx are swapped: dy counts rows (down), dx columns (right)": (
+                _flip_and_shift_oracle(images, flip, dx, dy)
+            ),
+        }
+        if flip:
+            mistakes |= {
+                "that flips upside down (axis 1, the rows); a left-right mirror reverses "
+                "axis 2, the columns: images[:, :, ::-1]": _flip_and_shift_oracle(
+                    images[:, ::-1], False, dy, dx
+                ),
+                "that shifts first and flips afterwards, which moves the content the other "
+                "way: flip first, then shift": _flip_and_shift_oracle(images, flip, dy, -dx),
+                "the images are not mirrored: flip=True asks for a left-right mirror first": (
+                    _flip_and_shift_oracle(images, False, dy, dx)
+                ),
+            }
+        compare_arrays(
+            got,
+            _flip_and_shift_oracle(images, flip, dy, dx),
+            name=name,
+            rtol=0.0,
+            atol=0.0,
+            mistakes=mistakes,
+        )
+
+
+def _flip_and_shift_oracle(images: np.ndarray, flip: bool, dy: int, dx: int) -> np.ndarray:
+    """Flip and shift with ``tf.image``: pad by |dy|, |dx| on every side, then crop."""
+    x = tf.convert_to_tensor(images)
+    if flip:
+        x = tf.image.flip_left_right(x)
+    _, height, width, _ = images.shape
+    padded = tf.image.pad_to_bounding_box(
+        x, abs(dy), abs(dx), height + 2 * abs(dy), width + 2 * abs(dx)
+    )
+    return tf.image.crop_to_bounding_box(padded, abs(dy) - dy, abs(dx) - dx, height, width).numpy()
+
+
+@exercise("08.4")
+def check_4(top_k_accuracy: Callable[..., Any]) -> None:
+    """Check a from-scratch top-k accuracy against ``keras.metrics.SparseTopKCategoricalAccuracy``.
+
+    ``top_k_accuracy(y_true, probabilities, k)`` returns the fraction of rows whose true
+    class is among the `k` most probable ones; a class tied at the k-th place counts as
+    inside (fewer than `k` classes have a strictly higher probability), as in Keras. Tried
+    on random probabilities with several k and on probabilities with ties; within 1e-6.
+
+    Parameters
+    ----------
+    top_k_accuracy : callable
+        The learner's function.
+
+    Examples
+    --------
+    >>> check_4(...)
+    Exercise 08.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    rng = np.random.default_rng(4)
+    logits = rng.normal(scale=2.0, size=(60, 10))
+    random_probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    tied = rng.integers(0, 3, size=(40, 10)).astype(np.float64) + 1.0
+    tied_probabilities = tied / tied.sum(axis=1, keepdims=True)
+    cases = [
+        (rng.integers(0, 10, size=60), random_probabilities, 3, False),
+        (rng.integers(0, 10, size=60), random_probabilities, 1, False),
+        (rng.integers(0, 10, size=60), random_probabilities, 5, False),
+        (rng.integers(0, 10, size=40), tied_probabilities, 2, True),
+        (rng.integers(0, 10, size=40), tied_probabilities, 4, True),
+    ]
+    for y_true, probabilities, k, has_ties in cases:
+        probabilities = probabilities.astype(np.float32)
+        metric = keras.metrics.SparseTopKCategoricalAccuracy(k=k)
+        metric.update_state(y_true, probabilities)
+        expected = float(metric.result())
+        true_probability = probabilities[np.arange(len(y_true)), y_true][:, None]
+        higher = (probabilities > true_probability).sum(axis=1)
+        ascending = np.argsort(probabilities, axis=1)[:, :k]
+        name = f"top_k_accuracy(y_true, probabilities, k={k}) on {len(y_true)} rows"
+        if has_ties:
+            name += " with tied probabilities"
+        got = call_answer(
+            top_k_accuracy, y_true.copy(), probabilities.copy(), k, name="your top_k_accuracy"
+        )
+        if has_ties:
+            try:
+                compare_number(got, expected, name=name, atol=1e-6)
+            except Mistake as mistake:
+                raise Mistake(
+                    f"{str(mistake).rstrip('.')}: right without ties but not with them? A class "
+                    "tied at the k-th place counts as inside the top k, as in Keras: count the "
+                    "classes with a strictly higher probability than the true one (sorting "
+                    "breaks ties by position)."
+                ) from mistake
+            continue
+        compare_number(
+            got,
+            expected,
+            name=name,
+            atol=1e-6,
+            mistakes={
+                f"that is the top-1 accuracy: did you use k={k}?": np.mean(higher == 0),
+                "np.argsort sorts from the smallest to the largest: its first k columns are "
+                "the k least probable classes": np.mean((ascending == y_true[:, None]).any(1)),
+                "return the fraction of rows (between 0 and 1), not their count": np.sum(
+                    higher < k
+                ),
+                "return a fraction between 0 and 1, not a percentage": 100 * expected,
+                f"off by one: that is the top-{k + 1} accuracy": np.mean(higher < k + 1),
+                **(
+                    {f"off by one: that is the top-{k - 1} accuracy": np.mean(higher < k - 1)}
+                    if k > 1
+                    else {}
+                ),
+            },
+        )
+
+
+@exercise("08.5")
+def check_5(model: Any) -> str:
+    """Check a small CNN for CIFAR-10: its shapes, its size, and its accuracy on the test photos.
+
+    The model takes photos of shape (32, 32, 3) with their 0..255 values (it scales them
+    itself, e.g. with ``keras.layers.Rescaling``), returns 10 scores (logits or
+    probabilities), has at least one convolution and fewer than :data:`PARAMETER_BUDGET`
+    parameters, and classifies at least :data:`ACCURACY_FLOOR` of the test photos of
+    :func:`cnnkit.data.load_cifar10` correctly (:data:`QUICK_ACCURACY_FLOOR` in quick mode).
+
+    Parameters
+    ----------
+    model : keras.Model or callable
+        The trained model, or a function returning it.
+
+    Returns
+    -------
+    str
+        The model's parameter count and test accuracy.
+
+    Examples
+    --------
+    >>> check_5(...)
+    Exercise 08.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    model = as_model(model, name="your CNN")
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError) as error:
+        raise Mistake(
+            "your CNN has no input shape yet: start it with keras.Input((32, 32, 3))."
+        ) from error
+    if len(inputs) != 1 or tuple(inputs[0].shape[1:]) != (32, 32, 3):
+        shapes = [tuple(x.shape[1:]) for x in inputs]
+        raise Mistake(f"your CNN takes inputs of shape {shapes}, expected one input (32, 32, 3).")
+    if len(outputs) != 1 or tuple(outputs[0].shape[1:]) != (10,):
+        shapes = [tuple(y.shape[1:]) for y in outputs]
+        raise Mistake(
+            f"your CNN returns outputs of shape {shapes}, expected one output of 10 scores, one "
+            "per class: end with keras.layers.Dense(10)."
+        )
+    if not any(isinstance(layer, _CONVOLUTIONS) for layer in _all_layers(model)):
+        raise Mistake("your model has no convolution: use keras.layers.Conv2D layers.")
+    parameters = model.count_params()
+    if parameters >= PARAMETER_BUDGET:
+        raise Mistake(
+            f"your CNN has {parameters:,} parameters, over the budget of {PARAMETER_BUDGET:,}: use "
+            "fewer filters, no convolution bias before batch normalisation, and global average "
+            "pooling instead of Flatten before the last Dense layer."
+        )
+    _, (photos, labels), _ = load_cifar10()
+    floor = QUICK_ACCURACY_FLOOR if quick_mode() else ACCURACY_FLOOR
+    mode = " (quick mode)" if quick_mode() else ""
+    accuracy = _accuracy(model, photos.astype(np.float32), labels)
+    summary = (
+        f"your CNN ({parameters:,} parameters) classifies {accuracy:.1%} of the {len(labels):,} "
+        f"test photos correctly"
+    )
+    if accuracy >= floor:
+        return f"{summary} (floor {floor:.0%}{mode})."
+    for scaled, scale_name in [(photos / 127.5 - 1.0, "[-1, 1]"), (photos / 255.0, "[0, 1]")]:
+        if _accuracy(model, scaled.astype(np.float32), labels) >= floor:
+            raise Mistake(
+                f"{summary} with their 0..255 values, but passes on photos scaled to "
+                f"{scale_name}: the check gives your model the photos as they are, so put the "
+                "scaling inside it, e.g. keras.layers.Rescaling(1 / 127.5, offset=-1) after "
+                "keras.Input."
+            )
+    if accuracy < 0.15:
+        raise Mistake(
+            f"{summary}, about chance (10%): did you train it (compile and fit) before checking?"
+        )
+    raise Mistake(
+        f"{summary}, below the floor of {floor:.0%}{mode}: train for more epochs, or add batch "
+        "normalisation, augmentation and a learning-rate schedule (section 4)."
+    )
+
+
+_CONVOLUTIONS = (
+    keras.layers.Conv2D,
+    keras.layers.SeparableConv2D,
+    keras.layers.DepthwiseConv2D,
+)
+
+
+def _all_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
+    """The layers of `model`, looking inside nested models."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.append(layer)
+        found.extend(_all_layers(layer))
+    return found
+
+
+def _accuracy(model: keras.Model, photos: np.ndarray, labels: np.ndarray) -> float:
+    scores = np.asarray(model.predict(photos, batch_size=256, verbose=0))
+    return float(np.mean(scores.argmax(axis=1) == labels))
