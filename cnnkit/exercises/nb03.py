@@ -1,0 +1,599 @@
+"""Checks for notebook 03's exercises: a CNN on MNIST digits, counted, sized and trained.
+
+Exercise 03.1 counts the parameters of a variant of the notebook's network (5 x 5 "valid"
+convolutions), 03.2 works out receptive fields, 03.3 the multiply-adds of three layers, 03.4
+builds and trains a CNN under a parameter budget, and 03.5 is an experiment: the validation
+accuracy after the same number of epochs with batches of 64 and of 1,000 images. The oracles
+(Keras' parameter counts and output shapes, ``cnnkit.reference.receptive_field``, the bundled
+MNIST sample's test digits) are computed when a check runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnkit import reference
+from cnnkit.data import get_data_home, load_mnist_csv
+from cnnkit.exercises.checking import (
+    Mistake,
+    NotAttempted,
+    as_array,
+    as_model,
+    compare_number,
+    exercise,
+    is_unanswered,
+)
+from cnnkit.models import mnist_cnn
+from cnnkit.runtime import quick_mode
+
+import keras
+import numpy as np
+from keras import layers
+
+#: Exercise 03.4: the most parameters the learner's CNN may have.
+PARAMETER_BUDGET = 20_000
+#: Exercise 03.4: the least accuracy on the bundled sample's 1,000 test digits.
+ACCURACY_FLOOR = 0.93
+#: Exercise 03.4: the floor in quick mode, where the exercise trains for fewer epochs.
+QUICK_ACCURACY_FLOOR = 0.70
+#: Exercises 03.5 and 07.5: final validation accuracies closer than this are a tie.
+EXPERIMENT_TOLERANCE = 0.02
+#: Exercise 03.5: the two batch sizes compared.
+BATCH_SIZES = (64, 1000)
+
+
+# --------------------------------------------------------------------------- shared helpers
+def _entries(answer: Any, count: int, name: str, what: str) -> list[Any]:
+    """The `count` entries of a list-like answer; "not attempted" while any is still `...`."""
+    if isinstance(answer, dict | str | bytes) or not hasattr(answer, "__len__"):
+        raise Mistake(f"{name} should be a list of {count} numbers ({what}), got {answer!r}.")
+    entries = list(answer)
+    if len(entries) != count:
+        raise Mistake(f"{name} should be {count} numbers ({what}), got {len(entries)}.")
+    unanswered = [str(i) for i, entry in enumerate(entries) if is_unanswered(entry)]
+    if unanswered:
+        raise NotAttempted(
+            f"fill in every `...` of {name}: entries {', '.join(unanswered)} (counting from 0) "
+            "are still unanswered."
+        )
+    return entries
+
+
+def _sample_test_set() -> tuple[np.ndarray, np.ndarray]:
+    """The bundled MNIST sample's 1,000 test digits, whatever data set a notebook loaded."""
+    _, _, (images, labels) = load_mnist_csv(get_data_home() / "mnist_sample")
+    return images, labels
+
+
+def _accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
+    """Fraction of `images` whose highest score is the label (probabilities or logits)."""
+    scores = keras.ops.convert_to_numpy(model.predict(images, batch_size=500, verbose=0))
+    return float(np.mean(np.asarray(scores).argmax(axis=1) == labels))
+
+
+def _check_digit_model(model: keras.Model, name: str) -> None:
+    """Raise unless `model` takes one (28, 28, 1) image input and returns 10 scores."""
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError) as error:
+        raise Mistake(
+            f"{name} has no input shape yet: start it with keras.Input(shape=(28, 28, 1))."
+        ) from error
+    if len(inputs) != 1 or tuple(inputs[0].shape[1:]) != (28, 28, 1):
+        shapes = ", ".join(str(tuple(x.shape[1:])) for x in inputs)
+        raise Mistake(
+            f"{name} takes inputs of shape {shapes}, expected one input of shape (28, 28, 1): "
+            "start it with keras.Input(shape=(28, 28, 1))."
+        )
+    if len(outputs) != 1 or tuple(outputs[0].shape[1:]) != (10,):
+        shapes = ", ".join(str(tuple(y.shape[1:])) for y in outputs)
+        raise Mistake(
+            f"{name} returns outputs of shape {shapes}, expected one output of 10 scores, one "
+            "per digit: end it with keras.layers.Dense(10)."
+        )
+
+
+def _all_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
+    """The layers of `model`, looking inside nested models."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.append(layer)
+        found.extend(_all_layers(layer))
+    return found
+
+
+def _accuracy_verdict(
+    model: keras.Model, name: str, floor: float, advice: str, remark: str = ""
+) -> str:
+    """Evaluate `model` on the sample's test digits; raise below `floor`, else a summary."""
+    images, labels = _sample_test_set()
+    accuracy = _accuracy(model, images, labels)
+    mode = " in quick mode" if quick_mode() else ""
+    summary = (
+        f"{name} ({model.count_params():,} parameters) classifies {accuracy:.1%} of the "
+        f"bundled sample's {len(labels):,} test digits correctly"
+    )
+    if accuracy >= floor:
+        return f"{summary} (floor {floor:.0%}{mode}){remark}."
+    if accuracy < 0.2:
+        raise Mistake(
+            f"{summary}, about chance (10%): did you train it (compile and fit) before checking? "
+            "Pass the trained model, not the function that builds it."
+        )
+    raise Mistake(f"{summary}, below the floor of {floor:.0%}{mode}: {advice}")
+
+
+def _final_validation_accuracy(run: Any, name: str) -> tuple[float, int | None]:
+    """The last validation accuracy of a History, of its ``.history`` dict, or a number.
+
+    Also returns the number of epochs the run records (None for a number).
+    """
+    if isinstance(run, keras.callbacks.History):
+        run = run.history
+    epochs = None
+    if isinstance(run, dict):
+        values = run.get("val_accuracy")
+        if not values:
+            keys = ", ".join(sorted(run)) or "nothing"
+            raise Mistake(
+                f"{name} holds no validation accuracy (it has {keys}): train with "
+                "validation_data=(X_valid, y_valid) and metrics=['accuracy']."
+            )
+        run, epochs = values[-1], len(values)
+    value = float(as_array(run, name).reshape(-1)[-1])
+    if not 0.0 <= value <= 1.0:
+        hint = ": give a fraction between 0 and 1, not a percentage" if 1 < value <= 100 else ""
+        raise Mistake(f"{name}: a validation accuracy of {value:g} is impossible{hint}.")
+    return value, epochs
+
+
+def _same_epochs(epochs: list[int | None], what: str) -> str:
+    """Raise unless the runs that record epochs have as many; say when they were compared."""
+    known = sorted({count for count in epochs if count is not None})
+    if len(known) > 1:
+        raise Mistake(
+            f"your runs have {' and '.join(map(str, known))} epochs: train both for the same "
+            f"number of epochs, so that only {what} differs."
+        )
+    if not known:
+        return "at the end"
+    return f"after {known[0]} epoch{'s' if known[0] > 1 else ''}"
+
+
+def _observation(
+    accuracies: dict[str, float],
+    expected: str,
+    better: Any,
+    when: str,
+    advice: str,
+    names: dict[str, str],
+) -> str:
+    """Check the learner's claim of which run ended with the higher validation accuracy.
+
+    `accuracies` maps the two runs' labels to their final validation accuracies; `expected`
+    is the label that should win. The claim must agree with the learner's own numbers unless
+    they are within :data:`EXPERIMENT_TOLERANCE`, and the numbers must not show the other
+    run winning by more than that. `names` gives each label's name in the messages.
+    """
+    (label_a, a), (label_b, b) = accuracies.items()
+    other = label_b if expected == label_a else label_a
+    numbers = (
+        f"validation accuracy {when}: {names[label_a]} reached {a:.1%}, "
+        f"{names[label_b]} reached {b:.1%}"
+    )
+    if accuracies[expected] < 0.3:
+        raise Mistake(
+            f"{numbers}; {names[expected]} reached only {accuracies[expected]:.1%}: "
+            f"did it train? {advice}"
+        )
+    if accuracies[other] > accuracies[expected] + EXPERIMENT_TOLERANCE:
+        raise Mistake(
+            f"{numbers}: in your runs {names[other]} came out higher, by more than the "
+            f"tolerance of {EXPERIMENT_TOLERANCE:.0%}, which these settings do not give: did you "
+            f"swap the two runs, or train them differently? {advice}"
+        )
+    claimed = _claimed(better, list(accuracies))
+    if abs(a - b) <= EXPERIMENT_TOLERANCE:
+        return (
+            f"{numbers}: within {EXPERIMENT_TOLERANCE:.0%} of each other, too close to call, so "
+            "either answer is accepted; a few more epochs or another seed usually separate them."
+        )
+    if claimed != expected:
+        raise Mistake(
+            f"{numbers}: your `better` says {claimed}, but your own numbers say {expected}."
+        )
+    gap = 100 * (accuracies[expected] - accuracies[other])
+    return f"{numbers}: {names[expected]} ahead by {gap:.1f} percentage points."
+
+
+def _claimed(better: Any, labels: list[str]) -> str:
+    """Which of `labels` the answer `better` names (a number or a string, in any case)."""
+    if isinstance(better, str):
+        text = better.strip().lower()
+    else:
+        try:
+            text = f"{float(as_array(better, '`better`').reshape(-1)[0]):g}"
+        except Mistake as error:
+            raise Mistake(f"`better` should be one of {labels}, got {better!r}.") from error
+    matches = [label for label in labels if label.lower() == text]
+    matches = matches or [label for label in labels if label.lower() in text]
+    if len(matches) != 1:
+        raise Mistake(f"`better` should be one of {labels}, got {better!r}.")
+    return matches[0]
+
+
+# ------------------------------------------------------------------ 03.1: parameter counts
+def _variant_5x5() -> keras.Model:
+    """The notebook's model with 5 x 5 "valid" convolutions instead of 3 x 3 "same" ones."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, 5, activation="relu"),
+            layers.Conv2D(64, 5, activation="relu"),
+            layers.MaxPool2D(2),
+            layers.Flatten(),
+            layers.Dropout(0.25),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+
+
+@exercise("03.1")
+def check_1(counts: Any) -> str:
+    """Check the parameter counts of the four layers with weights of the 5 x 5 "valid" variant.
+
+    The variant is the notebook's network with ``Conv2D(32, 5)`` and ``Conv2D(64, 5)``
+    ("valid" padding) instead of 3 x 3 "same" convolutions; everything else is the same. The
+    oracle is Keras' ``count_params`` of each layer; exact integers are expected.
+
+    Parameters
+    ----------
+    counts : sequence of 4 int
+        The parameters of the first convolution, the second convolution, the Dense(128) layer
+        after Flatten and the Dense(10) output layer, in that order.
+
+    Returns
+    -------
+    str
+        The total and where it sits.
+
+    Examples
+    --------
+    >>> check_1(...)
+    Exercise 03.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    entries = _entries(counts, 4, "`counts`", "conv1, conv2, dense, output")
+    model = _variant_5x5()
+    weighted = [layer for layer in model.layers if layer.count_params()]
+    expected = [layer.count_params() for layer in weighted]
+    conv2, dense = weighted[1], weighted[2]
+    size = conv2.output.shape[1]  # height and width after the second convolution
+    n_flat = int(np.prod(dense.input.shape[1:]))
+    no_bias = "did you forget the biases (one per filter or unit)?"
+    mistakes = [
+        {no_bias: expected[0] - 32},
+        {
+            no_bias: expected[1] - 64,
+            "the second convolution reads the first one's 32 channels, not the image's 1: "
+            "5 * 5 * 32 weights per filter": 5 * 5 * 1 * 64 + 64,
+        },
+        {
+            no_bias: n_flat * 128,
+            "that is the notebook's model: 'same' padding keeps 28 x 28, but 'valid' 5 x 5 "
+            f"convolutions shrink it (28 -> 24 -> {size}, then pooled)": 14 * 14 * 64 * 128 + 128,
+            f"Flatten comes after the pooling, which halves {size} x {size}": (
+                size * size * 64 * 128 + 128
+            ),
+            "a 5 x 5 'valid' convolution removes 4 rows and 4 columns, not 2": (
+                12 * 12 * 64 * 128 + 128
+            ),
+        },
+        {no_bias: expected[3] - 10},
+    ]
+    names = [
+        "conv1 (5x5, 1 -> 32 channels)",
+        "conv2 (5x5, 32 -> 64 channels)",
+        "the Dense(128) after Flatten",
+        "the Dense(10) output",
+    ]
+    for got, want, name, typical in zip(entries, expected, names, mistakes, strict=True):
+        compare_number(got, want, name=f"the parameter count of {name}", mistakes=typical)
+    total = sum(expected)
+    return (
+        f"{total:,} parameters in all; the Dense(128) layer holds {expected[2] / total:.1%} of "
+        f"them (the notebook's 3 x 3 'same' model: {mnist_cnn().count_params():,})."
+    )
+
+
+# ------------------------------------------------------------------ 03.2: receptive fields
+def _lean_cnn() -> keras.Model:
+    """The notebook's lean model (section 7), after keras-io's Simple MNIST convnet."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, 3, activation="relu", name="lean_conv1"),
+            layers.MaxPool2D(2, name="lean_pool1"),
+            layers.Conv2D(64, 3, activation="relu", name="lean_conv2"),
+            layers.MaxPool2D(2, name="lean_pool2"),
+            layers.Flatten(name="lean_flatten"),
+            layers.Dropout(0.5, name="lean_dropout"),
+            layers.Dense(10, activation="softmax", name="lean_output"),
+        ],
+        name="lean_cnn",
+    )
+
+
+def _stack(model: keras.Model, last: int) -> list[tuple[int, int, bool]]:
+    """(kernel, stride, is pooling) of the convolutions and poolings in model.layers[:last+1]."""
+    stack = []
+    for layer in model.layers[: last + 1]:
+        if isinstance(layer, layers.Conv2D):
+            stack.append((layer.kernel_size[0], layer.strides[0], False))
+        elif isinstance(layer, layers.MaxPooling2D | layers.AveragePooling2D):
+            stack.append((layer.pool_size[0], layer.strides[0], True))
+    return stack
+
+
+def _field_mistakes(stack: list[tuple[int, int, bool]]) -> dict[str, int]:
+    """The receptive fields that typical mistakes give for `stack`, each with its hint."""
+    field = reference.receptive_field([(k, s) for k, s, _ in stack])
+    kernels = [k for k, _, _ in stack]
+    mistakes = {
+        "receptive fields grow by (kernel - 1) x the step between neighbouring values, they "
+        "do not multiply": int(np.prod(kernels)),
+        "adding the kernel sizes counts the centre pixel once per layer: each k x k layer "
+        "adds k - 1": sum(kernels),
+        "a stride-2 pooling doubles the step between neighbouring values, so every layer "
+        "after it adds (k - 1) x 2": reference.receptive_field(kernels),
+        "a pooling window widens the view as well: it adds (pool size - 1) x the step": (
+            reference.receptive_field([(1 if pool else k, s) for k, s, pool in stack])
+        ),
+        "the poolings count too, with their window and their stride": (
+            reference.receptive_field([k for k, _, pool in stack if not pool])
+        ),
+    }
+    mistakes[
+        "that is the receptive field of the layer below: this layer adds (its kernel - 1) x "
+        "the step between its inputs"
+    ] = reference.receptive_field([(k, s) for k, s, _ in stack[:-1]])
+    return {hint: value for hint, value in mistakes.items() if value != field}
+
+
+@exercise("03.2")
+def check_2(fields: Any) -> str:
+    """Check the receptive fields of three layers of the notebook's two networks.
+
+    The oracle is :func:`cnnkit.reference.receptive_field` applied to the kernel sizes and
+    strides read from the Keras layers; exact integers are expected.
+
+    Parameters
+    ----------
+    fields : sequence of 3 int
+        The receptive field (one side of the square of input pixels that one output value
+        sees) of ``mnist_cnn``'s second convolution, of the lean model's ``lean_conv2`` and of
+        its ``lean_pool2``, in that order.
+
+    Returns
+    -------
+    str
+        What the last one means for the classifier.
+
+    Examples
+    --------
+    >>> check_2(...)
+    Exercise 03.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    entries = _entries(fields, 3, "`fields`", "mnist_cnn's conv2d_1, lean_conv2, lean_pool2")
+    big, lean = mnist_cnn(), _lean_cnn()
+    names = [layer.name for layer in lean.layers]
+    stacks = [
+        _stack(big, 1),  # the second Conv2D
+        _stack(lean, names.index("lean_conv2")),
+        _stack(lean, names.index("lean_pool2")),
+    ]
+    labels = ["mnist_cnn's second convolution", "lean_conv2", "lean_pool2"]
+    for got, stack, label in zip(entries, stacks, labels, strict=True):
+        expected = reference.receptive_field([(k, s) for k, s, _ in stack])
+        compare_number(
+            got,
+            expected,
+            name=f"the receptive field of {label}",
+            mistakes=_field_mistakes(stack),
+        )
+    last = reference.receptive_field([(k, s) for k, s, _ in stacks[2]])
+    return (
+        f"each of the 5 x 5 x 64 values that reach the lean model's classifier sees a "
+        f"{last} x {last} window of the 28 x 28 digit."
+    )
+
+
+# -------------------------------------------------------------------- 03.3: multiply-adds
+def _multiply_adds(layer: keras.layers.Layer) -> int:
+    """Multiply-adds of one Conv2D or Dense layer for one input, biases left out."""
+    if isinstance(layer, layers.Conv2D):
+        height, width, filters = layer.output.shape[1:]
+        kh, kw = layer.kernel_size
+        return height * width * filters * kh * kw * layer.input.shape[-1]
+    return layer.input.shape[-1] * layer.units
+
+
+@exercise("03.3")
+def check_3(multiply_adds: Any) -> str:
+    """Check the multiply-adds of ``mnist_cnn``'s two convolutions and its Dense(128) layer.
+
+    One multiply-add (``a += w * x``) counts as one; bias additions are left out. The oracle
+    is computed from the Keras layers' kernel sizes and output shapes for one 28 x 28 x 1
+    digit; exact integers are expected.
+
+    Parameters
+    ----------
+    multiply_adds : sequence of 3 int
+        Multiply-adds of the first convolution, the second convolution and the Dense(128)
+        layer, in that order.
+
+    Returns
+    -------
+    str
+        How compute and parameters compare.
+
+    Examples
+    --------
+    >>> check_3(...)
+    Exercise 03.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    entries = _entries(multiply_adds, 3, "`multiply_adds`", "conv2d, conv2d_1, dense")
+    model = mnist_cnn()
+    convs = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    dense = next(layer for layer in model.layers if isinstance(layer, layers.Dense))
+    chosen = [*convs, dense]
+    expected = [_multiply_adds(layer) for layer in chosen]
+    names = ["the first convolution", "the second convolution", "the Dense(128) layer"]
+    for got, want, layer, name in zip(entries, expected, chosen, names, strict=True):
+        outputs = int(np.prod(layer.output.shape[1:]))
+        mistakes = {
+            "count a multiply-add as one operation (FLOPs are often quoted as 2 per "
+            "multiply-add)": 2 * want,
+            "leave out the bias additions": want + outputs,
+            "that is the parameter count: a convolution uses each weight at every output "
+            "position": layer.count_params(),
+        }
+        if isinstance(layer, layers.Conv2D):
+            kh, kw = layer.kernel_size
+            per_output = kh * kw * layer.input.shape[-1]
+            mistakes["'same' padding keeps 28 x 28 outputs: 26 x 26 is the 'valid' size"] = (
+                26 * 26 * layer.filters * per_output
+            )
+            mistakes["that is one output position: multiply by the 28 x 28 x filters outputs"] = (
+                per_output
+            )
+            if layer is convs[1]:
+                mistakes["each filter reads all 32 channels of the first convolution"] = (
+                    28 * 28 * layer.filters * kh * kw
+                )
+        else:
+            mistakes["Flatten comes after the pooling: 14 x 14 x 64 inputs, not 28 x 28 x 64"] = (
+                28 * 28 * 64 * layer.units
+            )
+        compare_number(got, want, name=f"the multiply-adds of {name}", mistakes=mistakes)
+    work = expected[1] / expected[2]
+    weights = convs[1].count_params() / dense.count_params()
+    return (
+        f"the second convolution does {work:.1f} times the Dense layer's multiply-adds with "
+        f"{weights:.1%} of its parameters: a convolution reuses each weight at all 28 x 28 "
+        "positions."
+    )
+
+
+# --------------------------------------------------------------- 03.4: a CNN under budget
+@exercise("03.4")
+def check_4(model: Any) -> str:
+    """Check a trained CNN for MNIST digits under a parameter budget.
+
+    The model takes (28, 28, 1) images scaled to [0, 1], returns 10 scores (softmax
+    probabilities or logits: the check takes the highest), has at least one ``Conv2D``, at
+    most :data:`PARAMETER_BUDGET` parameters, and classifies at least :data:`ACCURACY_FLOOR`
+    of the bundled MNIST sample's 1,000 test digits correctly (:data:`QUICK_ACCURACY_FLOOR`
+    in quick mode, where the exercise trains for fewer epochs).
+
+    Parameters
+    ----------
+    model : keras.Model
+        The trained model.
+
+    Returns
+    -------
+    str
+        Its parameter count and test accuracy.
+
+    Examples
+    --------
+    >>> check_4(...)
+    Exercise 03.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    model = as_model(model, name="your CNN")
+    _check_digit_model(model, "your CNN")
+    every = _all_layers(model)
+    if not any(isinstance(layer, layers.Conv2D) for layer in every):
+        raise Mistake("your model has no convolution: use keras.layers.Conv2D layers.")
+    parameters = model.count_params()
+    if parameters > PARAMETER_BUDGET:
+        largest = max(every, key=lambda layer: layer.count_params())
+        raise Mistake(
+            f"your CNN has {parameters:,} parameters, over the budget of {PARAMETER_BUDGET:,}; "
+            f"its largest layer, '{largest.name}' ({type(largest).__name__}), holds "
+            f"{largest.count_params():,}: pool after each convolution before Flatten (each "
+            "MaxPool2D(2) quarters the values the Dense layer reads), or use "
+            "GlobalAveragePooling2D instead of Flatten."
+        )
+    floor = QUICK_ACCURACY_FLOOR if quick_mode() else ACCURACY_FLOOR
+    return _accuracy_verdict(
+        model,
+        "your CNN",
+        floor,
+        "train for more epochs (on all the training images), or give the convolutions more "
+        "filters within the budget.",
+    )
+
+
+# ----------------------------------------------------------- 03.5: batch size experiment
+@exercise("03.5")
+def check_5(history_64: Any, history_1000: Any, better: Any) -> str:
+    """Check the batch-size experiment: batches of 64 vs 1,000 for the same number of epochs.
+
+    Each run is a fresh copy of the lean model trained with Nadam for the same number of
+    epochs on the same images. Runs are given as Keras Histories (the check then also
+    verifies that both have the same number of epochs and that the batch-64 run made more
+    steps per epoch), their ``.history`` dicts, or final validation accuracies. The batch-64
+    run must not end more than :data:`EXPERIMENT_TOLERANCE` below the batch-1000 run, and
+    `better` must name the run with the higher final validation accuracy (either is
+    accepted when the two are within the tolerance).
+
+    Parameters
+    ----------
+    history_64, history_1000 : keras.callbacks.History, dict or float
+        The runs with batches of 64 and of 1,000 images.
+    better : int or str
+        64 or 1000: the batch size that gave the higher final validation accuracy.
+
+    Returns
+    -------
+    str
+        The two accuracies and the weight updates per epoch of each run.
+
+    Examples
+    --------
+    >>> check_5(..., ..., ...)
+    Exercise 03.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    """
+    small, small_epochs = _final_validation_accuracy(history_64, "`history_64`")
+    large, large_epochs = _final_validation_accuracy(history_1000, "`history_1000`")
+    when = _same_epochs([small_epochs, large_epochs], "the batch size")
+    steps = ""
+    if isinstance(history_64, keras.callbacks.History) and isinstance(
+        history_1000, keras.callbacks.History
+    ):
+        small_steps = history_64.params.get("steps")
+        large_steps = history_1000.params.get("steps")
+        if small_steps is not None and large_steps is not None:
+            if small_steps <= large_steps:
+                raise Mistake(
+                    f"`history_64` made {small_steps} steps per epoch and `history_1000` made "
+                    f"{large_steps}: batches of 64 make more steps than batches of 1,000. Did "
+                    "you swap the two runs, pass the same run twice, or use the same batch size?"
+                )
+            steps = (
+                f" Per epoch, batches of 64 made {small_steps} weight updates, batches of 1,000 "
+                f"made {large_steps}."
+            )
+    verdict = _observation(
+        {"64": small, "1000": large},
+        "64",
+        better,
+        when,
+        "Train both from fresh weights (keras.models.clone_model), for the same epochs, on the "
+        "same images.",
+        names={"64": "batches of 64", "1000": "batches of 1,000"},
+    )
+    return verdict + steps
