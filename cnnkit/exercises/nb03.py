@@ -13,15 +13,16 @@ from __future__ import annotations
 from typing import Any
 
 from cnnkit import reference
-from cnnkit.data import get_data_home, load_mnist_csv
-from cnnkit.exercises.checking import (
-    Mistake,
-    NotAttempted,
-    as_array,
-    as_model,
-    compare_number,
-    exercise,
-    is_unanswered,
+from cnnkit.exercises.checking import Mistake, as_model, compare_number, exercise
+from cnnkit.exercises.trained import (
+    all_layers,
+    answer_entries,
+    check_classifier_shapes,
+    check_parameter_budget,
+    digit_accuracy_verdict,
+    experiment_verdict,
+    final_validation_accuracy,
+    same_epochs,
 )
 from cnnkit.models import mnist_cnn
 from cnnkit.runtime import quick_mode
@@ -36,190 +37,8 @@ PARAMETER_BUDGET = 20_000
 ACCURACY_FLOOR = 0.93
 #: Exercise 03.4: the floor in quick mode, where the exercise trains for fewer epochs.
 QUICK_ACCURACY_FLOOR = 0.70
-#: Exercises 03.5 and 07.5: final validation accuracies closer than this are a tie.
-EXPERIMENT_TOLERANCE = 0.02
 #: Exercise 03.5: the two batch sizes compared.
 BATCH_SIZES = (64, 1000)
-
-
-# --------------------------------------------------------------------------- shared helpers
-def _entries(answer: Any, count: int, name: str, what: str) -> list[Any]:
-    """The `count` entries of a list-like answer; "not attempted" while any is still `...`."""
-    if isinstance(answer, dict | str | bytes) or not hasattr(answer, "__len__"):
-        raise Mistake(f"{name} should be a list of {count} numbers ({what}), got {answer!r}.")
-    entries = list(answer)
-    if len(entries) != count:
-        raise Mistake(f"{name} should be {count} numbers ({what}), got {len(entries)}.")
-    unanswered = [str(i) for i, entry in enumerate(entries) if is_unanswered(entry)]
-    if unanswered:
-        raise NotAttempted(
-            f"fill in every `...` of {name}: entries {', '.join(unanswered)} (counting from 0) "
-            "are still unanswered."
-        )
-    return entries
-
-
-def _sample_test_set() -> tuple[np.ndarray, np.ndarray]:
-    """The bundled MNIST sample's 1,000 test digits, whatever data set a notebook loaded."""
-    _, _, (images, labels) = load_mnist_csv(get_data_home() / "mnist_sample")
-    return images, labels
-
-
-def _accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
-    """Fraction of `images` whose highest score is the label (probabilities or logits)."""
-    scores = keras.ops.convert_to_numpy(model.predict(images, batch_size=500, verbose=0))
-    return float(np.mean(np.asarray(scores).argmax(axis=1) == labels))
-
-
-def _check_digit_model(model: keras.Model, name: str) -> None:
-    """Raise unless `model` takes one (28, 28, 1) image input and returns 10 scores."""
-    try:
-        inputs, outputs = model.inputs, model.outputs
-    except (AttributeError, ValueError) as error:
-        raise Mistake(
-            f"{name} has no input shape yet: start it with keras.Input(shape=(28, 28, 1))."
-        ) from error
-    if len(inputs) != 1 or tuple(inputs[0].shape[1:]) != (28, 28, 1):
-        shapes = ", ".join(str(tuple(x.shape[1:])) for x in inputs)
-        raise Mistake(
-            f"{name} takes inputs of shape {shapes}, expected one input of shape (28, 28, 1): "
-            "start it with keras.Input(shape=(28, 28, 1))."
-        )
-    if len(outputs) != 1 or tuple(outputs[0].shape[1:]) != (10,):
-        shapes = ", ".join(str(tuple(y.shape[1:])) for y in outputs)
-        raise Mistake(
-            f"{name} returns outputs of shape {shapes}, expected one output of 10 scores, one "
-            "per digit: end it with keras.layers.Dense(10)."
-        )
-
-
-def _all_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
-    """The layers of `model`, looking inside nested models."""
-    found = []
-    for layer in getattr(model, "layers", []):
-        found.append(layer)
-        found.extend(_all_layers(layer))
-    return found
-
-
-def _accuracy_verdict(
-    model: keras.Model, name: str, floor: float, advice: str, remark: str = ""
-) -> str:
-    """Evaluate `model` on the sample's test digits; raise below `floor`, else a summary."""
-    images, labels = _sample_test_set()
-    accuracy = _accuracy(model, images, labels)
-    mode = " in quick mode" if quick_mode() else ""
-    summary = (
-        f"{name} ({model.count_params():,} parameters) classifies {accuracy:.1%} of the "
-        f"bundled sample's {len(labels):,} test digits correctly"
-    )
-    if accuracy >= floor:
-        return f"{summary} (floor {floor:.0%}{mode}){remark}."
-    if accuracy < 0.2:
-        raise Mistake(
-            f"{summary}, about chance (10%): did you train it (compile and fit) before checking? "
-            "Pass the trained model, not the function that builds it."
-        )
-    raise Mistake(f"{summary}, below the floor of {floor:.0%}{mode}: {advice}")
-
-
-def _final_validation_accuracy(run: Any, name: str) -> tuple[float, int | None]:
-    """The last validation accuracy of a History, of its ``.history`` dict, or a number.
-
-    Also returns the number of epochs the run records (None for a number).
-    """
-    if isinstance(run, keras.callbacks.History):
-        run = run.history
-    epochs = None
-    if isinstance(run, dict):
-        values = run.get("val_accuracy")
-        if not values:
-            keys = ", ".join(sorted(run)) or "nothing"
-            raise Mistake(
-                f"{name} holds no validation accuracy (it has {keys}): train with "
-                "validation_data=(X_valid, y_valid) and metrics=['accuracy']."
-            )
-        run, epochs = values[-1], len(values)
-    value = float(as_array(run, name).reshape(-1)[-1])
-    if not 0.0 <= value <= 1.0:
-        hint = ": give a fraction between 0 and 1, not a percentage" if 1 < value <= 100 else ""
-        raise Mistake(f"{name}: a validation accuracy of {value:g} is impossible{hint}.")
-    return value, epochs
-
-
-def _same_epochs(epochs: list[int | None], what: str) -> str:
-    """Raise unless the runs that record epochs have as many; say when they were compared."""
-    known = sorted({count for count in epochs if count is not None})
-    if len(known) > 1:
-        raise Mistake(
-            f"your runs have {' and '.join(map(str, known))} epochs: train both for the same "
-            f"number of epochs, so that only {what} differs."
-        )
-    if not known:
-        return "at the end"
-    return f"after {known[0]} epoch{'s' if known[0] > 1 else ''}"
-
-
-def _observation(
-    accuracies: dict[str, float],
-    expected: str,
-    better: Any,
-    when: str,
-    advice: str,
-    names: dict[str, str],
-) -> str:
-    """Check the learner's claim of which run ended with the higher validation accuracy.
-
-    `accuracies` maps the two runs' labels to their final validation accuracies; `expected`
-    is the label that should win. The claim must agree with the learner's own numbers unless
-    they are within :data:`EXPERIMENT_TOLERANCE`, and the numbers must not show the other
-    run winning by more than that. `names` gives each label's name in the messages.
-    """
-    (label_a, a), (label_b, b) = accuracies.items()
-    other = label_b if expected == label_a else label_a
-    numbers = (
-        f"validation accuracy {when}: {names[label_a]} reached {a:.1%}, "
-        f"{names[label_b]} reached {b:.1%}"
-    )
-    if accuracies[expected] < 0.3:
-        raise Mistake(
-            f"{numbers}; {names[expected]} reached only {accuracies[expected]:.1%}: "
-            f"did it train? {advice}"
-        )
-    if accuracies[other] > accuracies[expected] + EXPERIMENT_TOLERANCE:
-        raise Mistake(
-            f"{numbers}: in your runs {names[other]} came out higher, by more than the "
-            f"tolerance of {EXPERIMENT_TOLERANCE:.0%}, which these settings do not give: did you "
-            f"swap the two runs, or train them differently? {advice}"
-        )
-    claimed = _claimed(better, list(accuracies))
-    if abs(a - b) <= EXPERIMENT_TOLERANCE:
-        return (
-            f"{numbers}: within {EXPERIMENT_TOLERANCE:.0%} of each other, too close to call, so "
-            "either answer is accepted; a few more epochs or another seed usually separate them."
-        )
-    if claimed != expected:
-        raise Mistake(
-            f"{numbers}: your `better` says {claimed}, but your own numbers say {expected}."
-        )
-    gap = 100 * (accuracies[expected] - accuracies[other])
-    return f"{numbers}: {names[expected]} ahead by {gap:.1f} percentage points."
-
-
-def _claimed(better: Any, labels: list[str]) -> str:
-    """Which of `labels` the answer `better` names (a number or a string, in any case)."""
-    if isinstance(better, str):
-        text = better.strip().lower()
-    else:
-        try:
-            text = f"{float(as_array(better, '`better`').reshape(-1)[0]):g}"
-        except Mistake as error:
-            raise Mistake(f"`better` should be one of {labels}, got {better!r}.") from error
-    matches = [label for label in labels if label.lower() == text]
-    matches = matches or [label for label in labels if label.lower() in text]
-    if len(matches) != 1:
-        raise Mistake(f"`better` should be one of {labels}, got {better!r}.")
-    return matches[0]
 
 
 # ------------------------------------------------------------------ 03.1: parameter counts
@@ -264,7 +83,7 @@ def check_1(counts: Any) -> str:
     >>> check_1(...)
     Exercise 03.1: not attempted yet: replace the `...` with your answer and run the cell again.
     """
-    entries = _entries(counts, 4, "`counts`", "conv1, conv2, dense, output")
+    entries = answer_entries(counts, 4, "`counts`", "conv1, conv2, dense, output")
     model = _variant_5x5()
     weighted = [layer for layer in model.layers if layer.count_params()]
     expected = [layer.count_params() for layer in weighted]
@@ -385,7 +204,7 @@ def check_2(fields: Any) -> str:
     >>> check_2(...)
     Exercise 03.2: not attempted yet: replace the `...` with your answer and run the cell again.
     """
-    entries = _entries(fields, 3, "`fields`", "mnist_cnn's conv2d_1, lean_conv2, lean_pool2")
+    entries = answer_entries(fields, 3, "`fields`", "mnist_cnn's conv2d_1, lean_conv2, lean_pool2")
     big, lean = mnist_cnn(), _lean_cnn()
     names = [layer.name for layer in lean.layers]
     stacks = [
@@ -443,7 +262,7 @@ def check_3(multiply_adds: Any) -> str:
     >>> check_3(...)
     Exercise 03.3: not attempted yet: replace the `...` with your answer and run the cell again.
     """
-    entries = _entries(multiply_adds, 3, "`multiply_adds`", "conv2d, conv2d_1, dense")
+    entries = answer_entries(multiply_adds, 3, "`multiply_adds`", "conv2d, conv2d_1, dense")
     model = mnist_cnn()
     convs = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
     dense = next(layer for layer in model.layers if isinstance(layer, layers.Dense))
@@ -513,22 +332,18 @@ def check_4(model: Any) -> str:
     Exercise 03.4: not attempted yet: replace the `...` with your answer and run the cell again.
     """
     model = as_model(model, name="your CNN")
-    _check_digit_model(model, "your CNN")
-    every = _all_layers(model)
-    if not any(isinstance(layer, layers.Conv2D) for layer in every):
+    check_classifier_shapes(model, "your CNN")
+    if not any(isinstance(layer, layers.Conv2D) for layer in all_layers(model)):
         raise Mistake("your model has no convolution: use keras.layers.Conv2D layers.")
-    parameters = model.count_params()
-    if parameters > PARAMETER_BUDGET:
-        largest = max(every, key=lambda layer: layer.count_params())
-        raise Mistake(
-            f"your CNN has {parameters:,} parameters, over the budget of {PARAMETER_BUDGET:,}; "
-            f"its largest layer, '{largest.name}' ({type(largest).__name__}), holds "
-            f"{largest.count_params():,}: pool after each convolution before Flatten (each "
-            "MaxPool2D(2) quarters the values the Dense layer reads), or use "
-            "GlobalAveragePooling2D instead of Flatten."
-        )
+    check_parameter_budget(
+        model,
+        "your CNN",
+        PARAMETER_BUDGET,
+        "pool after each convolution before Flatten (each MaxPool2D(2) quarters the values the "
+        "Dense layer reads), or use GlobalAveragePooling2D instead of Flatten.",
+    )
     floor = QUICK_ACCURACY_FLOOR if quick_mode() else ACCURACY_FLOOR
-    return _accuracy_verdict(
+    return digit_accuracy_verdict(
         model,
         "your CNN",
         floor,
@@ -546,8 +361,9 @@ def check_5(history_64: Any, history_1000: Any, better: Any) -> str:
     epochs on the same images. Runs are given as Keras Histories (the check then also
     verifies that both have the same number of epochs and that the batch-64 run made more
     steps per epoch), their ``.history`` dicts, or final validation accuracies. The batch-64
-    run must not end more than :data:`EXPERIMENT_TOLERANCE` below the batch-1000 run, and
-    `better` must name the run with the higher final validation accuracy (either is
+    run must not end more than
+    :data:`~cnnkit.exercises.trained.EXPERIMENT_TOLERANCE` (0.02) below the batch-1000 run,
+    and `better` must name the run with the higher final validation accuracy (either is
     accepted when the two are within the tolerance).
 
     Parameters
@@ -567,9 +383,9 @@ def check_5(history_64: Any, history_1000: Any, better: Any) -> str:
     >>> check_5(..., ..., ...)
     Exercise 03.5: not attempted yet: replace the `...` with your answer and run the cell again.
     """
-    small, small_epochs = _final_validation_accuracy(history_64, "`history_64`")
-    large, large_epochs = _final_validation_accuracy(history_1000, "`history_1000`")
-    when = _same_epochs([small_epochs, large_epochs], "the batch size")
+    small, small_epochs = final_validation_accuracy(history_64, "`history_64`")
+    large, large_epochs = final_validation_accuracy(history_1000, "`history_1000`")
+    when = same_epochs([small_epochs, large_epochs], "the batch size")
     steps = ""
     if isinstance(history_64, keras.callbacks.History) and isinstance(
         history_1000, keras.callbacks.History
@@ -587,7 +403,7 @@ def check_5(history_64: Any, history_1000: Any, better: Any) -> str:
                 f" Per epoch, batches of 64 made {small_steps} weight updates, batches of 1,000 "
                 f"made {large_steps}."
             )
-    verdict = _observation(
+    verdict = experiment_verdict(
         {"64": small, "1000": large},
         "64",
         better,

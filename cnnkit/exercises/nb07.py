@@ -23,14 +23,15 @@ from cnnkit.exercises.checking import (
     compare_number,
     exercise,
 )
-from cnnkit.exercises.nb03 import (
-    _accuracy_verdict,
-    _all_layers,
-    _check_digit_model,
-    _entries,
-    _final_validation_accuracy,
-    _observation,
-    _same_epochs,
+from cnnkit.exercises.trained import (
+    all_layers,
+    answer_entries,
+    check_classifier_shapes,
+    check_parameter_budget,
+    digit_accuracy_verdict,
+    experiment_verdict,
+    final_validation_accuracy,
+    same_epochs,
 )
 from cnnkit.models import lenet5
 from cnnkit.reference import conv_output_size
@@ -85,7 +86,7 @@ def check_1(shapes: Any) -> str:
     >>> check_1(...)
     Exercise 07.1: not attempted yet: replace the `...` with your answer and run the cell again.
     """
-    entries = _entries(shapes, 4, "`shapes`", "the shapes of C1, S2, C3, S4")
+    entries = answer_entries(shapes, 4, "`shapes`", "the shapes of C1, S2, C3, S4")
     model = lenet5(input_shape=(PAPER_SIZE, PAPER_SIZE, 1))
     expected = [tuple(model.get_layer(name).output.shape[1:]) for name in _LENET_LAYERS]
     channels = [shape[-1] for shape in expected]
@@ -145,7 +146,7 @@ def check_2(counts: Any) -> str:
     >>> check_2(...)
     Exercise 07.2: not attempted yet: replace the `...` with your answer and run the cell again.
     """
-    entries = _entries(counts, 5, "`counts`", "C1, C3, C5, F6, output")
+    entries = answer_entries(counts, 5, "`counts`", "C1, C3, C5, F6, output")
     model = lenet5(input_shape=(PAPER_SIZE, PAPER_SIZE, 1))
     names = ["c1_conv", "c3_conv", "c5_dense", "f6_dense", "output"]
     chosen = [model.get_layer(name) for name in names]
@@ -370,8 +371,8 @@ def check_4(model: Any) -> str:
     """
     name = "your LeNet-5 variant"
     model = as_model(model, name=name)
-    _check_digit_model(model, name)
-    every = _all_layers(model)
+    check_classifier_shapes(model, name)
+    every = all_layers(model)
     convolutions = [layer for layer in every if isinstance(layer, layers.Conv2D)]
     if len(convolutions) < 2:
         raise Mistake(
@@ -398,18 +399,16 @@ def check_4(model: Any) -> str:
     if not any(isinstance(layer, layers.MaxPooling2D) for layer in every):
         raise Mistake(f"{name} has no MaxPooling2D: use MaxPooling2D(2) for S2 and S4.")
     _check_relu_only(every)
-    parameters = model.count_params()
-    if parameters > PARAMETER_BUDGET:
-        largest = max(every, key=lambda layer: layer.count_params())
-        raise Mistake(
-            f"{name} has {parameters:,} parameters, over the budget of {PARAMETER_BUDGET:,}; "
-            f"its largest layer, '{largest.name}' ({type(largest).__name__}), holds "
-            f"{largest.count_params():,}: use fewer filters or units (a 5 x 5 convolution "
-            "costs 25 x input channels weights per filter)."
-        )
+    check_parameter_budget(
+        model,
+        name,
+        PARAMETER_BUDGET,
+        "use fewer filters or units (a 5 x 5 convolution costs 25 x input channels weights per "
+        "filter).",
+    )
     floor = QUICK_ACCURACY_FLOOR if quick_mode() else ACCURACY_FLOOR
-    share = parameters / lenet5().count_params()
-    return _accuracy_verdict(
+    share = model.count_params() / lenet5().count_params()
+    return digit_accuracy_verdict(
         model,
         name,
         floor,
@@ -427,9 +426,9 @@ def check_5(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     pooling="max")`` the same way, for the same number of epochs. Runs are given as Keras
     Histories (the check then also verifies the number of epochs and each run's
     activation), their ``.history`` dicts, or final validation accuracies. The ReLU run must
-    not end more than ``EXPERIMENT_TOLERANCE`` (0.02) below the sigmoid run, and `better`
-    must name the run with the higher final validation accuracy (either is accepted when
-    the two are within the tolerance).
+    not end more than :data:`~cnnkit.exercises.trained.EXPERIMENT_TOLERANCE` (0.02) below
+    the sigmoid run, and `better` must name the run with the higher final validation
+    accuracy (either is accepted when the two are within the tolerance).
 
     Parameters
     ----------
@@ -448,9 +447,9 @@ def check_5(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     >>> check_5(..., ..., ...)
     Exercise 07.5: not attempted yet: replace the `...` with your answer and run the cell again.
     """
-    sigmoid, sigmoid_epochs = _final_validation_accuracy(sigmoid_run, "`sigmoid_run`")
-    relu, relu_epochs = _final_validation_accuracy(relu_run, "`relu_run`")
-    when = _same_epochs([sigmoid_epochs, relu_epochs], "the activation and pooling")
+    sigmoid, sigmoid_epochs = final_validation_accuracy(sigmoid_run, "`sigmoid_run`")
+    relu, relu_epochs = final_validation_accuracy(relu_run, "`relu_run`")
+    when = same_epochs([sigmoid_epochs, relu_epochs], "the activation and pooling")
     for run, wanted, label in [
         (sigmoid_run, "sigmoid", "`sigmoid_run`"),
         (relu_run, "relu", "`relu_run`"),
@@ -460,7 +459,7 @@ def check_5(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
             continue
         used = {
             _activation_name(layer)
-            for layer in _all_layers(network)
+            for layer in all_layers(network)
             if isinstance(layer, layers.Conv2D | layers.Dense)
         } - {"linear", "softmax"}
         if used and used != {wanted}:
@@ -468,7 +467,7 @@ def check_5(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
                 f"{label} trained a network with {', '.join(sorted(used))} activations, "
                 f"expected {wanted}: did you swap the two runs?"
             )
-    return _observation(
+    return experiment_verdict(
         {"sigmoid": sigmoid, "relu": relu},
         "relu",
         better,

@@ -26,6 +26,7 @@ from cnnkit.exercises.checking import (
     compare_number,
     exercise,
 )
+from cnnkit.exercises.trained import accuracy, all_layers, check_classifier_shapes
 from cnnkit.models import cifar_cnn
 from cnnkit.runtime import quick_mode
 
@@ -374,22 +375,8 @@ def check_5(model: Any) -> str:
     Exercise 08.5: not attempted yet: replace the `...` with your answer and run the cell again.
     """
     model = as_model(model, name="your CNN")
-    try:
-        inputs, outputs = model.inputs, model.outputs
-    except (AttributeError, ValueError) as error:
-        raise Mistake(
-            "your CNN has no input shape yet: start it with keras.Input((32, 32, 3))."
-        ) from error
-    if len(inputs) != 1 or tuple(inputs[0].shape[1:]) != (32, 32, 3):
-        shapes = [tuple(x.shape[1:]) for x in inputs]
-        raise Mistake(f"your CNN takes inputs of shape {shapes}, expected one input (32, 32, 3).")
-    if len(outputs) != 1 or tuple(outputs[0].shape[1:]) != (10,):
-        shapes = [tuple(y.shape[1:]) for y in outputs]
-        raise Mistake(
-            f"your CNN returns outputs of shape {shapes}, expected one output of 10 scores, one "
-            "per class: end with keras.layers.Dense(10)."
-        )
-    if not any(isinstance(layer, _CONVOLUTIONS) for layer in _all_layers(model)):
+    check_classifier_shapes(model, "your CNN", input_shape=(32, 32, 3), per="class")
+    if not any(isinstance(layer, _CONVOLUTIONS) for layer in all_layers(model)):
         raise Mistake("your model has no convolution: use keras.layers.Conv2D layers.")
     parameters = model.count_params()
     if parameters >= PARAMETER_BUDGET:
@@ -401,22 +388,22 @@ def check_5(model: Any) -> str:
     _, (photos, labels), _ = load_cifar10()
     floor = QUICK_ACCURACY_FLOOR if quick_mode() else ACCURACY_FLOOR
     mode = " (quick mode)" if quick_mode() else ""
-    accuracy = _accuracy(model, photos.astype(np.float32), labels)
+    share = accuracy(model, photos.astype(np.float32), labels, batch_size=256)
     summary = (
-        f"your CNN ({parameters:,} parameters) classifies {accuracy:.1%} of the {len(labels):,} "
+        f"your CNN ({parameters:,} parameters) classifies {share:.1%} of the {len(labels):,} "
         f"test photos correctly"
     )
-    if accuracy >= floor:
+    if share >= floor:
         return f"{summary} (floor {floor:.0%}{mode})."
     for scaled, scale_name in [(photos / 127.5 - 1.0, "[-1, 1]"), (photos / 255.0, "[0, 1]")]:
-        if _accuracy(model, scaled.astype(np.float32), labels) >= floor:
+        if accuracy(model, scaled.astype(np.float32), labels, batch_size=256) >= floor:
             raise Mistake(
                 f"{summary} with their 0..255 values, but passes on photos scaled to "
                 f"{scale_name}: the check gives your model the photos as they are, so put the "
                 "scaling inside it, e.g. keras.layers.Rescaling(1 / 127.5, offset=-1) after "
                 "keras.Input."
             )
-    if accuracy < 0.15:
+    if share < 0.15:
         raise Mistake(
             f"{summary}, about chance (10%): did you train it (compile and fit) before checking?"
         )
@@ -431,17 +418,3 @@ _CONVOLUTIONS = (
     keras.layers.SeparableConv2D,
     keras.layers.DepthwiseConv2D,
 )
-
-
-def _all_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
-    """The layers of `model`, looking inside nested models."""
-    found = []
-    for layer in getattr(model, "layers", []):
-        found.append(layer)
-        found.extend(_all_layers(layer))
-    return found
-
-
-def _accuracy(model: keras.Model, photos: np.ndarray, labels: np.ndarray) -> float:
-    scores = np.asarray(model.predict(photos, batch_size=256, verbose=0))
-    return float(np.mean(scores.argmax(axis=1) == labels))

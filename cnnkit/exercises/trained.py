@@ -1,0 +1,507 @@
+"""Checks on models a learner trained and on experiments they measured.
+
+Shared by the exercise modules whose answers are trained models (``nb03``, ``nb07``,
+``nb08``) or measured runs (``nb03``, ``nb07``): the model's input and output shapes, its
+parameter budget, its accuracy on test images, and a learner's claim of which of two runs
+ended with the higher validation accuracy. Also :func:`answer_entries`, which reads a
+list-like answer with a ``...`` per entry still to fill in. Each function raises
+:class:`~cnnkit.exercises.checking.Mistake` with a hint when the answer is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cnnkit.data import get_data_home, load_mnist_csv
+from cnnkit.exercises.checking import Mistake, NotAttempted, as_array, is_unanswered
+from cnnkit.runtime import quick_mode
+
+import keras
+import numpy as np
+
+#: Final validation accuracies of two runs closer than this are a tie (exercises 03.5, 07.5).
+EXPERIMENT_TOLERANCE = 0.02
+
+
+def answer_entries(answer: Any, count: int, name: str, what: str) -> list[Any]:
+    """The `count` entries of a list-like answer, once none is still unanswered.
+
+    Parameters
+    ----------
+    answer : list-like
+        The learner's answer: a list, tuple or array of `count` entries.
+    count : int
+        How many entries the answer must have.
+    name : str
+        The answer's name in messages, e.g. "`counts`".
+    what : str
+        What the entries are, e.g. "C1, C3, C5, F6, output".
+
+    Returns
+    -------
+    list
+        The entries.
+
+    Raises
+    ------
+    Mistake
+        If `answer` is not list-like or has another number of entries.
+    NotAttempted
+        If an entry is still ``...`` or None.
+
+    Examples
+    --------
+    >>> answer_entries((156, 2416), 2, "`counts`", "C1, C3")
+    [156, 2416]
+    >>> answer_entries([156, ...], 2, "`counts`", "C1, C3")
+    Traceback (most recent call last):
+    ...
+    cnnkit.exercises.checking.NotAttempted: fill in every `...` of `counts`: entries 1 (counting from 0) are still unanswered.
+    """  # noqa: E501 (a doctest's exception line cannot be wrapped)
+    if isinstance(answer, dict | str | bytes) or not hasattr(answer, "__len__"):
+        raise Mistake(f"{name} should be a list of {count} numbers ({what}), got {answer!r}.")
+    entries = list(answer)
+    if len(entries) != count:
+        raise Mistake(f"{name} should be {count} numbers ({what}), got {len(entries)}.")
+    unanswered = [str(i) for i, entry in enumerate(entries) if is_unanswered(entry)]
+    if unanswered:
+        raise NotAttempted(
+            f"fill in every `...` of {name}: entries {', '.join(unanswered)} (counting from 0) "
+            "are still unanswered."
+        )
+    return entries
+
+
+def all_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
+    """The layers of `model`, looking inside nested models, in order.
+
+    Parameters
+    ----------
+    model : keras.layers.Layer
+        A model (or any layer; one without sublayers gives an empty list).
+
+    Returns
+    -------
+    list of keras.layers.Layer
+        Each layer, followed by the layers nested in it.
+
+    Examples
+    --------
+    >>> inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="hidden")])
+    >>> outer = keras.Sequential([inner, keras.layers.Dense(2, name="out")])
+    >>> [layer.name for layer in all_layers(outer)][1:]
+    ['hidden', 'out']
+    """
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.append(layer)
+        found.extend(all_layers(layer))
+    return found
+
+
+def check_classifier_shapes(
+    model: keras.Model,
+    name: str,
+    input_shape: tuple[int, ...] = (28, 28, 1),
+    per: str = "digit",
+) -> None:
+    """Raise unless `model` takes one image input of `input_shape` and returns 10 scores.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The learner's model.
+    name : str
+        The model's name in messages, e.g. "your CNN".
+    input_shape : tuple of int, default=(28, 28, 1)
+        The shape of one image, without the batch axis.
+    per : str, default="digit"
+        What each of the 10 scores stands for, in messages ("digit", "class").
+
+    Raises
+    ------
+    Mistake
+        If the model has no input shape yet, or other inputs or outputs.
+
+    Examples
+    --------
+    >>> model = keras.Sequential(
+    ...     [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
+    ... )
+    >>> check_classifier_shapes(model, "your CNN")
+    >>> check_classifier_shapes(model, "your CNN", input_shape=(32, 32, 3), per="class")
+    Traceback (most recent call last):
+    ...
+    cnnkit.exercises.checking.Mistake: your CNN takes inputs of shape (28, 28, 1), expected one input of shape (32, 32, 3): start it with keras.Input(shape=(32, 32, 3)).
+    """  # noqa: E501 (a doctest's exception line cannot be wrapped)
+    start = f"start it with keras.Input(shape={tuple(input_shape)})"
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError) as error:
+        raise Mistake(f"{name} has no input shape yet: {start}.") from error
+    if len(inputs) != 1 or tuple(inputs[0].shape[1:]) != tuple(input_shape):
+        shapes = ", ".join(str(tuple(x.shape[1:])) for x in inputs)
+        raise Mistake(
+            f"{name} takes inputs of shape {shapes}, expected one input of shape "
+            f"{tuple(input_shape)}: {start}."
+        )
+    if len(outputs) != 1 or tuple(outputs[0].shape[1:]) != (10,):
+        shapes = ", ".join(str(tuple(y.shape[1:])) for y in outputs)
+        raise Mistake(
+            f"{name} returns outputs of shape {shapes}, expected one output of 10 scores, one "
+            f"per {per}: end it with keras.layers.Dense(10)."
+        )
+
+
+def check_parameter_budget(model: keras.Model, name: str, budget: int, advice: str) -> None:
+    """Raise unless `model` has at most `budget` parameters; name its largest layer if not.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The learner's model.
+    name : str
+        The model's name in messages, e.g. "your CNN".
+    budget : int
+        The most parameters allowed.
+    advice : str
+        How to shrink the model, ending the hint.
+
+    Raises
+    ------
+    Mistake
+        If the model has more than `budget` parameters.
+
+    Examples
+    --------
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(10, name="scores")])
+    >>> check_parameter_budget(model, "your model", 50, "use fewer units.")
+    >>> check_parameter_budget(model, "your model", 40, "use fewer units.")
+    Traceback (most recent call last):
+    ...
+    cnnkit.exercises.checking.Mistake: your model has 50 parameters, over the budget of 40; its largest layer, 'scores' (Dense), holds 50: use fewer units.
+    """  # noqa: E501 (a doctest's exception line cannot be wrapped)
+    parameters = model.count_params()
+    if parameters > budget:
+        largest = max(all_layers(model), key=lambda layer: layer.count_params())
+        raise Mistake(
+            f"{name} has {parameters:,} parameters, over the budget of {budget:,}; "
+            f"its largest layer, '{largest.name}' ({type(largest).__name__}), holds "
+            f"{largest.count_params():,}: {advice}"
+        )
+
+
+def mnist_sample_test_set() -> tuple[np.ndarray, np.ndarray]:
+    """The bundled MNIST sample's 1,000 test digits, whatever data set a notebook loaded.
+
+    Returns
+    -------
+    images : numpy.ndarray
+        Shape (1000, 28, 28, 1), values in [0, 1].
+    labels : numpy.ndarray
+        Shape (1000,), the digits.
+
+    Examples
+    --------
+    >>> images, labels = mnist_sample_test_set()
+    >>> images.shape, labels.shape
+    ((1000, 28, 28, 1), (1000,))
+    """
+    _, _, (images, labels) = load_mnist_csv(get_data_home() / "mnist_sample")
+    return images, labels
+
+
+def accuracy(
+    model: keras.Model, images: np.ndarray, labels: np.ndarray, batch_size: int = 500
+) -> float:
+    """Fraction of `images` whose highest score is the label (probabilities or logits).
+
+    Parameters
+    ----------
+    model : keras.Model
+        A classifier returning one score per class.
+    images : numpy.ndarray
+        The inputs, batch first.
+    labels : numpy.ndarray
+        The true class of each input.
+    batch_size : int, default=500
+        Inputs per prediction batch.
+
+    Returns
+    -------
+    float
+        The accuracy, between 0 and 1.
+
+    Examples
+    --------
+    >>> scores = keras.Sequential([keras.Input((2,)), keras.layers.Identity()])
+    >>> accuracy(scores, np.array([[0.9, 0.1], [0.2, 0.8]]), np.array([0, 0]))
+    0.5
+    """
+    scores = keras.ops.convert_to_numpy(model.predict(images, batch_size=batch_size, verbose=0))
+    return float(np.mean(np.asarray(scores).argmax(axis=1) == labels))
+
+
+def digit_accuracy_verdict(
+    model: keras.Model, name: str, floor: float, advice: str, remark: str = ""
+) -> str:
+    """Evaluate `model` on the MNIST sample's test digits; raise below `floor`.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The learner's trained digit classifier.
+    name : str
+        The model's name in messages, e.g. "your CNN".
+    floor : float
+        The least accuracy accepted.
+    advice : str
+        How to do better, ending the hint when the model is below the floor.
+    remark : str, default=""
+        Appended to the summary when the model passes.
+
+    Returns
+    -------
+    str
+        The model's parameter count and accuracy, and the floor.
+
+    Raises
+    ------
+    Mistake
+        Below `floor` (saying so when the accuracy is about chance: an untrained model).
+
+    Examples
+    --------
+    >>> untrained = keras.Sequential(
+    ...     [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
+    ... )
+    >>> digit_accuracy_verdict(untrained, "your CNN", 0.0, "train longer.")  # doctest: +ELLIPSIS
+    "your CNN (7,850 parameters) classifies ...% of the bundled sample's 1,000 test digits correctly (floor 0%...)."
+    """  # noqa: E501 (a doctest's output line cannot be wrapped)
+    images, labels = mnist_sample_test_set()
+    share = accuracy(model, images, labels)
+    mode = " in quick mode" if quick_mode() else ""
+    summary = (
+        f"{name} ({model.count_params():,} parameters) classifies {share:.1%} of the "
+        f"bundled sample's {len(labels):,} test digits correctly"
+    )
+    if share >= floor:
+        return f"{summary} (floor {floor:.0%}{mode}){remark}."
+    if share < 0.2:
+        raise Mistake(
+            f"{summary}, about chance (10%): did you train it (compile and fit) before checking? "
+            "Pass the trained model, not the function that builds it."
+        )
+    raise Mistake(f"{summary}, below the floor of {floor:.0%}{mode}: {advice}")
+
+
+def final_validation_accuracy(run: Any, name: str) -> tuple[float, int | None]:
+    """The last validation accuracy of a run, and how many epochs the run records.
+
+    Parameters
+    ----------
+    run : keras.callbacks.History, dict or float
+        A History, its ``.history`` dict, or the final validation accuracy itself.
+    name : str
+        The run's name in messages, e.g. "`history_64`".
+
+    Returns
+    -------
+    accuracy : float
+        The last ``val_accuracy``.
+    epochs : int or None
+        The number of epochs recorded (None when `run` is a number).
+
+    Raises
+    ------
+    Mistake
+        If the run holds no validation accuracy, or it is not between 0 and 1.
+
+    Examples
+    --------
+    >>> final_validation_accuracy({"val_accuracy": [0.8, 0.9]}, "`run`")
+    (0.9, 2)
+    >>> final_validation_accuracy(0.95, "`run`")
+    (0.95, None)
+    """
+    if isinstance(run, keras.callbacks.History):
+        run = run.history
+    epochs = None
+    if isinstance(run, dict):
+        values = run.get("val_accuracy")
+        if not values:
+            keys = ", ".join(sorted(run)) or "nothing"
+            raise Mistake(
+                f"{name} holds no validation accuracy (it has {keys}): train with "
+                "validation_data=(X_valid, y_valid) and metrics=['accuracy']."
+            )
+        run, epochs = values[-1], len(values)
+    value = float(as_array(run, name).reshape(-1)[-1])
+    if not 0.0 <= value <= 1.0:
+        hint = ": give a fraction between 0 and 1, not a percentage" if 1 < value <= 100 else ""
+        raise Mistake(f"{name}: a validation accuracy of {value:g} is impossible{hint}.")
+    return value, epochs
+
+
+def same_epochs(epochs: list[int | None], what: str) -> str:
+    """Raise unless the runs that record epochs have as many; say when they were compared.
+
+    Parameters
+    ----------
+    epochs : list of int or None
+        Each run's number of epochs (None for a run given as a number).
+    what : str
+        The setting the runs should differ in, e.g. "the batch size".
+
+    Returns
+    -------
+    str
+        "after N epochs", or "at the end" when no run records its epochs.
+
+    Raises
+    ------
+    Mistake
+        If two runs record different numbers of epochs.
+
+    Examples
+    --------
+    >>> same_epochs([3, None], "the batch size")
+    'after 3 epochs'
+    >>> same_epochs([None, None], "the batch size")
+    'at the end'
+    """
+    known = sorted({count for count in epochs if count is not None})
+    if len(known) > 1:
+        raise Mistake(
+            f"your runs have {' and '.join(map(str, known))} epochs: train both for the same "
+            f"number of epochs, so that only {what} differs."
+        )
+    if not known:
+        return "at the end"
+    return f"after {known[0]} epoch{'s' if known[0] > 1 else ''}"
+
+
+def experiment_verdict(
+    accuracies: dict[str, float],
+    expected: str,
+    better: Any,
+    when: str,
+    advice: str,
+    names: dict[str, str],
+) -> str:
+    """Check the learner's claim of which run ended with the higher validation accuracy.
+
+    The claim must agree with the learner's own numbers unless they are within
+    :data:`EXPERIMENT_TOLERANCE` (then either claim is accepted), and the numbers must not
+    show the other run winning by more than that tolerance.
+
+    Parameters
+    ----------
+    accuracies : dict of str to float
+        The two runs' labels and their final validation accuracies.
+    expected : str
+        The label of the run that should win.
+    better : int or str
+        The learner's claim: a label, in any case, or a number for numeric labels.
+    when : str
+        When the accuracies were measured, e.g. "after 3 epochs" (see :func:`same_epochs`).
+    advice : str
+        How to run the experiment properly, ending the hint when the numbers are wrong.
+    names : dict of str to str
+        Each label's name in messages.
+
+    Returns
+    -------
+    str
+        The two accuracies and the gap between them.
+
+    Raises
+    ------
+    Mistake
+        If the expected run did not train, lost by more than the tolerance, or `better`
+        names the run that the learner's numbers show lower.
+
+    Examples
+    --------
+    >>> experiment_verdict(
+    ...     {"sigmoid": 0.80, "relu": 0.95},
+    ...     "relu",
+    ...     "ReLU",
+    ...     "after 3 epochs",
+    ...     "train both the same way.",
+    ...     names={"sigmoid": "the sigmoid run", "relu": "the ReLU run"},
+    ... )
+    'validation accuracy after 3 epochs: the sigmoid run reached 80.0%, the ReLU run reached 95.0%: the ReLU run ahead by 15.0 percentage points.'
+    """  # noqa: E501 (a doctest's output line cannot be wrapped)
+    (label_a, a), (label_b, b) = accuracies.items()
+    other = label_b if expected == label_a else label_a
+    numbers = (
+        f"validation accuracy {when}: {names[label_a]} reached {a:.1%}, "
+        f"{names[label_b]} reached {b:.1%}"
+    )
+    if accuracies[expected] < 0.3:
+        raise Mistake(
+            f"{numbers}; {names[expected]} reached only {accuracies[expected]:.1%}: "
+            f"did it train? {advice}"
+        )
+    if accuracies[other] > accuracies[expected] + EXPERIMENT_TOLERANCE:
+        raise Mistake(
+            f"{numbers}: in your runs {names[other]} came out higher, by more than the "
+            f"tolerance of {EXPERIMENT_TOLERANCE:.0%}, which these settings do not give: did you "
+            f"swap the two runs, or train them differently? {advice}"
+        )
+    claimed = claimed_label(better, list(accuracies))
+    if abs(a - b) <= EXPERIMENT_TOLERANCE:
+        return (
+            f"{numbers}: within {EXPERIMENT_TOLERANCE:.0%} of each other, too close to call, so "
+            "either answer is accepted; a few more epochs or another seed usually separate them."
+        )
+    if claimed != expected:
+        raise Mistake(
+            f"{numbers}: your `better` says {claimed}, but your own numbers say {expected}."
+        )
+    gap = 100 * (accuracies[expected] - accuracies[other])
+    return f"{numbers}: {names[expected]} ahead by {gap:.1f} percentage points."
+
+
+def claimed_label(better: Any, labels: list[str]) -> str:
+    """Which of `labels` the answer `better` names (a number or a string, in any case).
+
+    An exact match (ignoring case) wins; otherwise the one label the answer contains.
+
+    Parameters
+    ----------
+    better : int, float or str
+        The learner's answer.
+    labels : list of str
+        The possible answers.
+
+    Returns
+    -------
+    str
+        The label named.
+
+    Raises
+    ------
+    Mistake
+        If `better` names none of the labels, or more than one.
+
+    Examples
+    --------
+    >>> claimed_label(64, ["64", "1000"])
+    '64'
+    >>> claimed_label("ReLU + max pooling", ["sigmoid", "relu"])
+    'relu'
+    """
+    if isinstance(better, str):
+        text = better.strip().lower()
+    else:
+        try:
+            text = f"{float(as_array(better, '`better`').reshape(-1)[0]):g}"
+        except Mistake as error:
+            raise Mistake(f"`better` should be one of {labels}, got {better!r}.") from error
+    matches = [label for label in labels if label.lower() == text]
+    matches = matches or [label for label in labels if label.lower() in text]
+    if len(matches) != 1:
+        raise Mistake(f"`better` should be one of {labels}, got {better!r}.")
+    return matches[0]
