@@ -17,6 +17,7 @@ import matplotlib
 import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 COURSE = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -88,9 +89,10 @@ def shell(monkeypatch, tmp_path):
     matplotlib.use("Agg")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.chdir(tmp_path)
+    config = Config()
+    config.HistoryManager.enabled = False  # no history database, no history-saving thread
     InteractiveShell.clear_instance()
-    shell = InteractiveShell.instance(history_load_length=0)
-    shell.history_manager.enabled = False
+    shell = InteractiveShell.instance(config=config)
     yield shell
     shell.reset(new_session=False)
     InteractiveShell.clear_instance()

@@ -169,6 +169,55 @@ def call_answer(function: Any, *args: Any, name: str = "your function", **kwargs
     return result
 
 
+def answer_entries(answer: Any, count: int, name: str, what: str) -> list[Any]:
+    """The `count` entries of a list-like answer, once none is still unanswered.
+
+    Parameters
+    ----------
+    answer : list-like
+        The learner's answer: a list, tuple or array of `count` entries.
+    count : int
+        How many entries the answer must have.
+    name : str
+        The answer's name in messages, e.g. "`counts`".
+    what : str
+        What the entries are, e.g. "C1, C3, C5, F6, output".
+
+    Returns
+    -------
+    list
+        The entries.
+
+    Raises
+    ------
+    Mistake
+        If `answer` is not list-like or has another number of entries.
+    NotAttempted
+        If an entry is still ``...`` or None.
+
+    Examples
+    --------
+    >>> answer_entries((156, 2416), 2, "`counts`", "C1, C3")
+    [156, 2416]
+    >>> answer_entries([156, ...], 2, "`counts`", "C1, C3")
+    Traceback (most recent call last):
+    ...
+    cnnkit.exercises.checking.NotAttempted: fill in every `...` of `counts`: entries 1 (counting from 0) are still unanswered.
+    """  # noqa: E501 (a doctest's exception line cannot be wrapped)
+    if isinstance(answer, dict | str | bytes) or not hasattr(answer, "__len__"):
+        raise Mistake(f"{name} should be a list of {count} numbers ({what}), got {answer!r}.")
+    entries = list(answer)
+    if len(entries) != count:
+        raise Mistake(f"{name} should be {count} numbers ({what}), got {len(entries)}.")
+    unanswered = [str(i) for i, entry in enumerate(entries) if is_unanswered(entry)]
+    if unanswered:
+        raise NotAttempted(
+            f"fill in every `...` of {name}: entries {', '.join(unanswered)} (counting from 0) "
+            "are still unanswered."
+        )
+    return entries
+
+
 def as_array(answer: Any, name: str = "your answer") -> np.ndarray:
     """Any array-like of numbers (list, tuple, NumPy array, tensor) as a float NumPy array.
 

@@ -13,10 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from cnnkit import reference
-from cnnkit.exercises.checking import Mistake, as_model, compare_number, exercise
+from cnnkit.exercises.checking import (
+    Mistake,
+    answer_entries,
+    as_model,
+    compare_number,
+    exercise,
+)
 from cnnkit.exercises.trained import (
     all_layers,
-    answer_entries,
     check_classifier_shapes,
     check_parameter_budget,
     digit_accuracy_verdict,

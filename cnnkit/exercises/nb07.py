@@ -16,6 +16,7 @@ from typing import Any
 
 from cnnkit.exercises.checking import (
     Mistake,
+    answer_entries,
     as_array,
     as_model,
     call_answer,
@@ -25,7 +26,6 @@ from cnnkit.exercises.checking import (
 )
 from cnnkit.exercises.trained import (
     all_layers,
-    answer_entries,
     check_classifier_shapes,
     check_parameter_budget,
     digit_accuracy_verdict,

@@ -3,8 +3,7 @@
 Shared by the exercise modules whose answers are trained models (``nb03``, ``nb07``,
 ``nb08``) or measured runs (``nb03``, ``nb07``): the model's input and output shapes, its
 parameter budget, its accuracy on test images, and a learner's claim of which of two runs
-ended with the higher validation accuracy. Also :func:`answer_entries`, which reads a
-list-like answer with a ``...`` per entry still to fill in. Each function raises
+ended with the higher validation accuracy. Each function raises
 :class:`~cnnkit.exercises.checking.Mistake` with a hint when the answer is wrong.
 """
 
@@ -13,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from cnnkit.data import get_data_home, load_mnist_csv
-from cnnkit.exercises.checking import Mistake, NotAttempted, as_array, is_unanswered
+from cnnkit.exercises.checking import Mistake, as_array
 from cnnkit.runtime import quick_mode
 
 import keras
@@ -21,55 +20,6 @@ import numpy as np
 
 #: Final validation accuracies of two runs closer than this are a tie (exercises 03.5, 07.5).
 EXPERIMENT_TOLERANCE = 0.02
-
-
-def answer_entries(answer: Any, count: int, name: str, what: str) -> list[Any]:
-    """The `count` entries of a list-like answer, once none is still unanswered.
-
-    Parameters
-    ----------
-    answer : list-like
-        The learner's answer: a list, tuple or array of `count` entries.
-    count : int
-        How many entries the answer must have.
-    name : str
-        The answer's name in messages, e.g. "`counts`".
-    what : str
-        What the entries are, e.g. "C1, C3, C5, F6, output".
-
-    Returns
-    -------
-    list
-        The entries.
-
-    Raises
-    ------
-    Mistake
-        If `answer` is not list-like or has another number of entries.
-    NotAttempted
-        If an entry is still ``...`` or None.
-
-    Examples
-    --------
-    >>> answer_entries((156, 2416), 2, "`counts`", "C1, C3")
-    [156, 2416]
-    >>> answer_entries([156, ...], 2, "`counts`", "C1, C3")
-    Traceback (most recent call last):
-    ...
-    cnnkit.exercises.checking.NotAttempted: fill in every `...` of `counts`: entries 1 (counting from 0) are still unanswered.
-    """  # noqa: E501 (a doctest's exception line cannot be wrapped)
-    if isinstance(answer, dict | str | bytes) or not hasattr(answer, "__len__"):
-        raise Mistake(f"{name} should be a list of {count} numbers ({what}), got {answer!r}.")
-    entries = list(answer)
-    if len(entries) != count:
-        raise Mistake(f"{name} should be {count} numbers ({what}), got {len(entries)}.")
-    unanswered = [str(i) for i, entry in enumerate(entries) if is_unanswered(entry)]
-    if unanswered:
-        raise NotAttempted(
-            f"fill in every `...` of {name}: entries {', '.join(unanswered)} (counting from 0) "
-            "are still unanswered."
-        )
-    return entries
 
 
 def all_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
