@@ -20,11 +20,13 @@ def quick_mode() -> bool:
 
     Examples
     --------
-    >>> import os
-    >>> os.environ["CNNKIT_QUICK"] = "1"
-    >>> quick_mode()
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"CNNKIT_QUICK": "1"}):
+    ...     quick_mode()
     True
-    >>> del os.environ["CNNKIT_QUICK"]
+    >>> with mock.patch.dict(os.environ, {"CNNKIT_QUICK": "0", "CI": "true"}):
+    ...     quick_mode()
+    False
     """
     value = os.environ.get("CNNKIT_QUICK")
     if value is None:

@@ -1,5 +1,6 @@
 """Quick mode switch and the oneDNN default that importing cnnkit sets."""
 
+import doctest
 import os
 import subprocess
 import sys
@@ -27,6 +28,18 @@ def test_quick_mode_reads_cnnkit_quick_then_ci(monkeypatch, quick, ci, expected)
         else:
             monkeypatch.setenv(name, value)
     assert cnnkit.quick_mode() is expected
+
+
+def test_quick_mode_examples_leave_the_environment_as_they_found_it(monkeypatch):
+    # The docstring once deleted CNNKIT_QUICK, so under `make test` (without CI=true) every
+    # notebook that nbval ran after the doctests trained in full.
+    monkeypatch.setenv("CNNKIT_QUICK", "1")
+    before = dict(os.environ)
+    runner = doctest.DocTestRunner()
+    for example in doctest.DocTestFinder().find(cnnkit.runtime.quick_mode):
+        runner.run(example)
+    assert runner.summarize(verbose=False).failed == 0
+    assert dict(os.environ) == before
 
 
 def run_python(code, **env):
