@@ -4,17 +4,12 @@ import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit import reference
 from cnnkit.data import load_sample_images
 from cnnkit.exercises import nb02
-from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED, WRONG
+from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED
 
 import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
-
-
-def _wrong(result, *words):
-    assert result.status == WRONG, result
-    for word in words:
-        assert word in result.message, result.message
+from verdicts import assert_wrong
 
 
 # ------------------------------------------------------------------------------- 02.1
@@ -34,7 +29,7 @@ def test_check_1_accepts_arrays_and_lists():
     ],
 )
 def test_check_1_names_the_mistake(first, second, words):
-    _wrong(nb02.check_1(first, second), *words)
+    assert_wrong(nb02.check_1(first, second), *words)
 
 
 # ------------------------------------------------------------------------------- 02.2
@@ -53,7 +48,7 @@ def test_check_2_accepts_numpy_and_float_numbers():
     ],
 )
 def test_check_2_names_the_mistake(field, jump, words):
-    _wrong(nb02.check_2(field, jump), *words)
+    assert_wrong(nb02.check_2(field, jump), *words)
 
 
 # ------------------------------------------------------------------- 02.3 and 02.4
@@ -87,14 +82,14 @@ def test_check_3_accepts_a_vectorised_max_pool():
 
 
 def test_check_3_rejects_zero_padding_with_the_negative_inputs_hint():
-    _wrong(nb02.check_3(zero_padded_max_pool), "-inf", "negative", "(2, 7, 9, 3)")
+    assert_wrong(nb02.check_3(zero_padded_max_pool), "-inf", "negative", "(2, 7, 9, 3)")
 
 
 def test_check_3_rejects_a_pooling_that_ignores_the_padding_with_the_size_rule():
     def valid_only(x, pool_size, strides, padding):
         return reference.pool2d(x, pool_size, strides, "valid")
 
-    _wrong(nb02.check_3(valid_only), "has shape", "ceil(n / strides)", "'same'")
+    assert_wrong(nb02.check_3(valid_only), "has shape", "ceil(n / strides)", "'same'")
 
 
 def test_check_3_an_unwritten_function_is_not_attempted():
@@ -118,7 +113,7 @@ def test_check_4_rejects_counting_the_padded_zeros():
         windows = _windows(_padded(x, pool_size, strides, padding, 0.0), pool_size, strides)
         return windows.mean(axis=(-2, -1))
 
-    _wrong(nb02.check_4(avg_pool2d), "real pixels", "pool_size ** 2")
+    assert_wrong(nb02.check_4(avg_pool2d), "real pixels", "pool_size ** 2")
 
 
 def test_check_4_rejects_the_extra_padding_on_the_wrong_side():
@@ -130,7 +125,7 @@ def test_check_4_rejects_the_extra_padding_on_the_wrong_side():
             x = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=np.nan)
         return np.nanmean(_windows(x, pool_size, strides), axis=(-2, -1))
 
-    _wrong(nb02.check_4(avg_pool2d), "bottom and right")
+    assert_wrong(nb02.check_4(avg_pool2d), "bottom and right")
 
 
 # ------------------------------------------------------------------------------- 02.5
@@ -156,9 +151,9 @@ def test_check_5_accepts_an_independent_measurement_within_the_tolerance():
 
 def test_check_5_rejects_percentages_and_the_horizontal_shift():
     down_2, down_4 = _unchanged_by_shift(2, axis=1), _unchanged_by_shift(4, axis=1)
-    _wrong(nb02.check_5(100 * down_2, 100 * down_4), "percentage")
-    _wrong(nb02.check_5(_unchanged_by_shift(2, axis=2), down_4), "horizontal shift")
-    _wrong(nb02.check_5(1 - down_2, down_4), "share that changed")
+    assert_wrong(nb02.check_5(100 * down_2, 100 * down_4), "percentage")
+    assert_wrong(nb02.check_5(_unchanged_by_shift(2, axis=2), down_4), "horizontal shift")
+    assert_wrong(nb02.check_5(1 - down_2, down_4), "share that changed")
 
 
 # ------------------------------------------------------------------------------- 02.6
@@ -175,7 +170,7 @@ def test_check_6_rejects_groups_of_channels_far_apart():
     def depthwise_max_pool(x, pool_size):
         return x.reshape(*x.shape[:3], pool_size, -1).max(axis=3)
 
-    _wrong(nb02.check_6(depthwise_max_pool), "CONSECUTIVE")
+    assert_wrong(nb02.check_6(depthwise_max_pool), "CONSECUTIVE")
 
 
 def test_check_6_requires_a_value_error_for_an_impossible_grouping():
@@ -183,7 +178,7 @@ def test_check_6_requires_a_value_error_for_an_impossible_grouping():
         groups = x.shape[-1] // pool_size  # silently drops the channels left over
         return x[..., : groups * pool_size].reshape(*x.shape[:3], groups, pool_size).max(-1)
 
-    _wrong(nb02.check_6(depthwise_max_pool), "ValueError", "5 channels")
+    assert_wrong(nb02.check_6(depthwise_max_pool), "ValueError", "5 channels")
 
 
 def test_check_6_an_unwritten_function_is_not_attempted():

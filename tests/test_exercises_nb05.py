@@ -3,19 +3,14 @@
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit import reference
 from cnnkit.exercises import nb05
-from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED, WRONG
+from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED
 
 import keras
 import numpy as np
 import pytest
 import scipy.sparse
 from numpy.lib.stride_tricks import sliding_window_view
-
-
-def assert_wrong(result, *words):
-    assert result.status == WRONG, result
-    for word in words:
-        assert word in result.message, (word, result.message)
+from verdicts import assert_wrong
 
 
 # ------------------------------------------------------------------- 05.1: shapes

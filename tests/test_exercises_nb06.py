@@ -3,16 +3,11 @@
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit import reference
 from cnnkit.exercises import nb06
-from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED, WRONG
+from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED
 
 import numpy as np
 import pytest
-
-
-def _wrong(result, *words):
-    assert result.status == WRONG, result
-    for word in words:
-        assert word in result.message, result.message
+from verdicts import assert_wrong
 
 
 # ------------------------------------------------------------------------------- 06.1
@@ -31,7 +26,7 @@ def test_check_1_accepts_arrays_and_lists():
     ],
 )
 def test_check_1_names_the_mistake(valid, same, words):
-    _wrong(nb06.check_1(valid, same), *words)
+    assert_wrong(nb06.check_1(valid, same), *words)
 
 
 # ------------------------------------------------------------------------------- 06.2
@@ -51,7 +46,7 @@ def test_check_2_accepts_numpy_integers():
     ],
 )
 def test_check_2_names_the_mistake(separable, standard, words):
-    _wrong(nb06.check_2(separable, standard), *words)
+    assert_wrong(nb06.check_2(separable, standard), *words)
 
 
 # ------------------------------------------------------------------------------- 06.3
@@ -73,7 +68,7 @@ def test_check_3_accepts_floats():
     ],
 )
 def test_check_3_names_the_mistake(separable, standard, words):
-    _wrong(nb06.check_3(separable, standard), *words)
+    assert_wrong(nb06.check_3(separable, standard), *words)
 
 
 # ------------------------------------------------------------------------------- 06.4
@@ -92,7 +87,7 @@ def test_check_4_accepts_numpy_numbers():
     ],
 )
 def test_check_4_names_the_mistake(field_a, field_b, words):
-    _wrong(nb06.check_4(field_a, field_b), *words)
+    assert_wrong(nb06.check_4(field_a, field_b), *words)
 
 
 # ------------------------------------------------------------------------------- 06.5
@@ -127,7 +122,7 @@ def test_check_5_rejects_channels_taken_groups_apart():
             axis=-1,
         )
 
-    _wrong(nb06.check_5(grouped_conv2d), "CONSECUTIVE", "channels 2 apart")
+    assert_wrong(nb06.check_5(grouped_conv2d), "CONSECUTIVE", "channels 2 apart")
 
 
 def test_check_5_an_unwritten_function_is_not_attempted():
@@ -162,7 +157,7 @@ def test_check_6_rejects_cropping_from_one_side():
     def conv_transpose(x, kernel, strides, padding):
         return zero_insertion_conv_transpose(x, kernel, strides, padding, crop_from_origin=True)
 
-    _wrong(nb06.check_6(conv_transpose), "(k - s) // 2", "(4, 4, 2, 2)")
+    assert_wrong(nb06.check_6(conv_transpose), "(k - s) // 2", "(4, 4, 2, 2)")
 
 
 def test_check_6_rejects_a_flipped_kernel_and_swapped_channel_axes():
@@ -174,15 +169,15 @@ def test_check_6_rejects_a_flipped_kernel_and_swapped_channel_axes():
             kernel = kernel.transpose(0, 1, 3, 2)
         return zero_insertion_conv_transpose(x, kernel, strides, padding)
 
-    _wrong(nb06.check_6(flipped), "not flipped")
-    _wrong(nb06.check_6(swapped), "(kh, kw, filters, in_channels)")
+    assert_wrong(nb06.check_6(flipped), "not flipped")
+    assert_wrong(nb06.check_6(swapped), "(kh, kw, filters, in_channels)")
 
 
 def test_check_6_rejects_an_uncropped_same_output_with_the_size_rule():
     def conv_transpose(x, kernel, strides, padding):
         return zero_insertion_conv_transpose(x, kernel, strides, "valid")
 
-    _wrong(nb06.check_6(conv_transpose), "has shape", "n * s")
+    assert_wrong(nb06.check_6(conv_transpose), "has shape", "n * s")
 
 
 def test_check_6_an_unwritten_function_is_not_attempted():

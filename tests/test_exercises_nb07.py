@@ -11,21 +11,10 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
+from verdicts import assert_not_attempted, assert_wrong
 
 SHAPES = [(32, 32, 6), (16, 16, 6), (12, 12, 16), (6, 6, 16)]
 COUNTS = [156, 2416, 69240, 10164, 850]
-
-
-def assert_wrong(result, *words):
-    assert result.status == "wrong", result
-    for word in words:
-        assert word in result.message, result
-
-
-def assert_not_attempted(result, *words):
-    assert result.status == "not attempted", result
-    for word in words:
-        assert word in result.message, result
 
 
 def sequential(*stack):
