@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
-SOLUTIONS := $(sort $(wildcard notebooks/solutions/[0-9][0-9]_solutions.ipynb))
+SOLUTIONS := $(sort $(wildcard notebooks/solutions/[0-9][0-9]_*_solutions.ipynb))
 # make notebooks QUICK=1 runs them in quick mode (less data, fewer epochs, same models).
 QUICK ?= 0
 

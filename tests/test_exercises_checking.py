@@ -45,7 +45,7 @@ def test_unanswered_answers_are_not_attempted(unanswered):
     result = check_area(unanswered, unanswered)
     assert result.status == NOT_ATTEMPTED
     assert not result
-    assert repr(result).startswith("Exercise 00.1: not attempted yet: replace the `...`")
+    assert repr(result).startswith("Exercise 00.1: not attempted yet: replace `...`")
 
 
 def test_a_partly_answered_exercise_names_what_is_missing():

@@ -1,11 +1,11 @@
 """Checks for the exercises at the end of every notebook.
 
 Each notebook's exercises have a module here named after the notebook, with one check per
-exercise: ``nb02.check_3(answer)`` checks exercise 3 of notebook 02. A check returns a
+exercise: ``pooling.check_3(answer)`` checks exercise 3 of notebook 02. A check returns a
 :class:`CheckResult` that Jupyter shows as one line: "correct", "not right yet" with a hint
 (what was expected, what it got, the likely mistake), or "not attempted yet" while the answer
 is still ``...`` or ``None``, so an unfinished notebook still runs top to bottom. A check is
-true only when the answer is correct, so ``assert nb02.check_3(answer)`` turns it into a test.
+true only when the answer is correct, so ``assert pooling.check_3(answer)`` turns it into a test.
 
 Examples
 --------

@@ -22,7 +22,7 @@ CORRECT = "correct"
 WRONG = "wrong"
 NOT_ATTEMPTED = "not attempted"
 
-_UNANSWERED_HINT = "replace the `...` with your answer and run the cell again."
+_UNANSWERED_HINT = "replace `...` with your answer."
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def exercise(label: str) -> Callable[[Callable[..., str | None]], Callable[..., 
     ...     '''Two plus two.'''
     ...     compare_number(answer, 4, name="two plus two", mistakes={"that is 2 * 2 + 1": 5})
     >>> check_1(...)
-    Exercise 00.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise 00.1: not attempted yet: replace `...` with your answer.
     >>> check_1(5)
     Exercise 00.1: not right yet: two plus two: expected 4, got 5: that is 2 * 2 + 1.
     >>> check_1(4.0)
@@ -138,6 +138,20 @@ def exercise(label: str) -> Callable[[Callable[..., str | None]], Callable[..., 
         return check
 
     return decorate
+
+
+def your_name(function: Any) -> str:
+    """How a hint names the learner's function.
+
+    Examples
+    --------
+    >>> def batch_norm(x):
+    ...     return x
+    >>> your_name(batch_norm), your_name(lambda x: x)
+    ('your batch_norm', 'your function')
+    """
+    name = getattr(function, "__name__", "")
+    return f"your {name}" if name.isidentifier() else "your function"
 
 
 def call_answer(function: Any, *args: Any, name: str = "your function", **kwargs: Any) -> Any:

@@ -1,7 +1,7 @@
 """Checks on models a learner trained and on experiments they measured.
 
-Shared by the exercise modules whose answers are trained models (``nb03``, ``nb07``,
-``nb08``) or measured runs (``nb03``, ``nb07``): the model's input and output shapes, its
+Shared by the exercise modules whose answers are trained models (``mnist_csv``, ``lenet``,
+``cifar``) or measured runs (``mnist_csv``, ``lenet``): the model's input and output shapes, its
 parameter budget, its accuracy on test images, and a learner's claim of which of two runs
 ended with the higher validation accuracy. Each function raises
 :class:`~cnnkit.exercises.checking.Mistake` with a hint when the answer is wrong.

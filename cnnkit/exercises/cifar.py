@@ -42,7 +42,7 @@ QUICK_ACCURACY_FLOOR = 0.30
 """Exercise 5: the lowest test accuracy accepted in quick mode (fewer training epochs)."""
 
 
-@exercise("08.1")
+@exercise("cifar.1")
 def check_1(channel_means: Any, channel_stds: Any) -> None:
     """Check the mean and standard deviation of each colour channel of the training photos.
 
@@ -59,7 +59,7 @@ def check_1(channel_means: Any, channel_stds: Any) -> None:
     Examples
     --------
     >>> check_1(..., ...)
-    Exercise 08.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise cifar.1: not attempted yet: replace `...` with your answer.
     """
     (photos, _), _, _ = load_cifar10()
     pixels = photos.reshape(-1, 3)
@@ -120,7 +120,7 @@ def _check_channel_shape(answer: np.ndarray, n_photos: int, name: str) -> None:
         raise Mistake(f"{name} has shape {answer.shape}, expected 3 values (red, green, blue).")
 
 
-@exercise("08.2")
+@exercise("cifar.2")
 def check_2(parameters: Any, multiplications: Any) -> None:
     """Check the parameter count and multiplications of ``cifar_cnn``'s first convolution.
 
@@ -137,7 +137,7 @@ def check_2(parameters: Any, multiplications: Any) -> None:
     Examples
     --------
     >>> check_2(..., ...)
-    Exercise 08.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise cifar.2: not attempted yet: replace `...` with your answer.
     """
     layer = cifar_cnn().get_layer("stage1_conv1")
     kh, kw, c_in, c_out = layer.kernel.shape
@@ -186,7 +186,7 @@ def check_2(parameters: Any, multiplications: Any) -> None:
     )
 
 
-@exercise("08.3")
+@exercise("cifar.3")
 def check_3(flip_and_shift: Callable[..., Any]) -> None:
     """Check a NumPy flip-and-shift augmentation of a batch of images, exactly.
 
@@ -204,7 +204,7 @@ def check_3(flip_and_shift: Callable[..., Any]) -> None:
     Examples
     --------
     >>> check_3(...)
-    Exercise 08.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise cifar.3: not attempted yet: replace `...` with your answer.
     """
     rng = np.random.default_rng(8)
     _, (photos, _), _ = load_cifar10()
@@ -270,7 +270,7 @@ def _flip_and_shift_oracle(images: np.ndarray, flip: bool, dy: int, dx: int) -> 
     return tf.image.crop_to_bounding_box(padded, abs(dy) - dy, abs(dx) - dx, height, width).numpy()
 
 
-@exercise("08.4")
+@exercise("cifar.4")
 def check_4(top_k_accuracy: Callable[..., Any]) -> None:
     """Check a from-scratch top-k accuracy against ``keras.metrics.SparseTopKCategoricalAccuracy``.
 
@@ -287,7 +287,7 @@ def check_4(top_k_accuracy: Callable[..., Any]) -> None:
     Examples
     --------
     >>> check_4(...)
-    Exercise 08.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise cifar.4: not attempted yet: replace `...` with your answer.
     """
     rng = np.random.default_rng(4)
     logits = rng.normal(scale=2.0, size=(60, 10))
@@ -349,7 +349,7 @@ def check_4(top_k_accuracy: Callable[..., Any]) -> None:
         )
 
 
-@exercise("08.5")
+@exercise("cifar.5")
 def check_5(model: Any) -> str:
     """Check a small CNN for CIFAR-10: its shapes, its size, and its accuracy on the test photos.
 
@@ -372,7 +372,7 @@ def check_5(model: Any) -> str:
     Examples
     --------
     >>> check_5(...)
-    Exercise 08.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise cifar.5: not attempted yet: replace `...` with your answer.
     """
     model = as_model(model, name="your CNN")
     check_classifier_shapes(model, "your CNN", input_shape=(32, 32, 3), per="class")

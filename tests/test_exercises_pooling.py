@@ -1,9 +1,9 @@
-"""Notebook 02's exercise checks accept correct answers in other forms and explain wrong ones."""
+"""The exercise checks accept correct answers in other forms and explain wrong ones."""
 
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit import reference
 from cnnkit.data import load_sample_images
-from cnnkit.exercises import nb02
+from cnnkit.exercises import pooling
 from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED
 
 import numpy as np
@@ -12,9 +12,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 from verdicts import assert_wrong
 
 
-# ------------------------------------------------------------------------------- 02.1
+# ------------------------------------------------------------------------------- pooling.1
 def test_check_1_accepts_arrays_and_lists():
-    result = nb02.check_1(np.array([49, 74]), [25.0, 37.0])
+    result = pooling.check_1(np.array([49, 74]), [25.0, 37.0])
     assert result.status == CORRECT, result
 
 
@@ -29,12 +29,12 @@ def test_check_1_accepts_arrays_and_lists():
     ],
 )
 def test_check_1_names_the_mistake(first, second, words):
-    assert_wrong(nb02.check_1(first, second), *words)
+    assert_wrong(pooling.check_1(first, second), *words)
 
 
-# ------------------------------------------------------------------------------- 02.2
+# ------------------------------------------------------------------------------- pooling.2
 def test_check_2_accepts_numpy_and_float_numbers():
-    assert nb02.check_2(np.int64(18), 4.0).status == CORRECT
+    assert pooling.check_2(np.int64(18), 4.0).status == CORRECT
 
 
 @pytest.mark.parametrize(
@@ -48,10 +48,10 @@ def test_check_2_accepts_numpy_and_float_numbers():
     ],
 )
 def test_check_2_names_the_mistake(field, jump, words):
-    assert_wrong(nb02.check_2(field, jump), *words)
+    assert_wrong(pooling.check_2(field, jump), *words)
 
 
-# ------------------------------------------------------------------- 02.3 and 02.4
+# ------------------------------------------------------------------- pooling.3 and pooling.4
 def _padded(x, pool_size, strides, padding, fill):
     if padding == "valid":
         return x
@@ -78,24 +78,24 @@ def zero_padded_max_pool(x, pool_size, strides, padding):
 
 
 def test_check_3_accepts_a_vectorised_max_pool():
-    assert nb02.check_3(vectorised_max_pool).status == CORRECT
+    assert pooling.check_3(vectorised_max_pool).status == CORRECT
 
 
 def test_check_3_rejects_zero_padding_with_the_negative_inputs_hint():
-    assert_wrong(nb02.check_3(zero_padded_max_pool), "-inf", "negative", "(2, 7, 9, 3)")
+    assert_wrong(pooling.check_3(zero_padded_max_pool), "-inf", "negative", "(2, 7, 9, 3)")
 
 
 def test_check_3_rejects_a_pooling_that_ignores_the_padding_with_the_size_rule():
     def valid_only(x, pool_size, strides, padding):
         return reference.pool2d(x, pool_size, strides, "valid")
 
-    assert_wrong(nb02.check_3(valid_only), "has shape", "ceil(n / strides)", "'same'")
+    assert_wrong(pooling.check_3(valid_only), "has shape", "ceil(n / strides)", "'same'")
 
 
 def test_check_3_an_unwritten_function_is_not_attempted():
     def max_pool2d(x, pool_size, strides, padding): ...
 
-    assert nb02.check_3(max_pool2d).status == NOT_ATTEMPTED
+    assert pooling.check_3(max_pool2d).status == NOT_ATTEMPTED
 
 
 def test_check_4_accepts_average_pooling_as_sum_over_count():
@@ -105,7 +105,7 @@ def test_check_4_accepts_average_pooling_as_sum_over_count():
         counts = _windows(ones, pool_size, strides)
         return sums.sum(axis=(-2, -1)) / counts.sum(axis=(-2, -1))
 
-    assert nb02.check_4(avg_pool2d).status == CORRECT
+    assert pooling.check_4(avg_pool2d).status == CORRECT
 
 
 def test_check_4_rejects_counting_the_padded_zeros():
@@ -113,7 +113,7 @@ def test_check_4_rejects_counting_the_padded_zeros():
         windows = _windows(_padded(x, pool_size, strides, padding, 0.0), pool_size, strides)
         return windows.mean(axis=(-2, -1))
 
-    assert_wrong(nb02.check_4(avg_pool2d), "real pixels", "pool_size ** 2")
+    assert_wrong(pooling.check_4(avg_pool2d), "real pixels", "pool_size ** 2")
 
 
 def test_check_4_rejects_the_extra_padding_on_the_wrong_side():
@@ -125,10 +125,10 @@ def test_check_4_rejects_the_extra_padding_on_the_wrong_side():
             x = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=np.nan)
         return np.nanmean(_windows(x, pool_size, strides), axis=(-2, -1))
 
-    assert_wrong(nb02.check_4(avg_pool2d), "bottom and right")
+    assert_wrong(pooling.check_4(avg_pool2d), "bottom and right")
 
 
-# ------------------------------------------------------------------------------- 02.5
+# ------------------------------------------------------------------------------- pooling.5
 def _unchanged_by_shift(pool_size, axis):
     """Shift by comparing x[1:] with x[:-1] (the solution compares x[1:-1] with x[:-2]),
     pooled by a NumPy reshape (the check uses Keras)."""
@@ -145,32 +145,32 @@ def _unchanged_by_shift(pool_size, axis):
 
 
 def test_check_5_accepts_an_independent_measurement_within_the_tolerance():
-    result = nb02.check_5(_unchanged_by_shift(2, axis=1), _unchanged_by_shift(4, axis=1))
+    result = pooling.check_5(_unchanged_by_shift(2, axis=1), _unchanged_by_shift(4, axis=1))
     assert result.status == CORRECT, result
 
 
 def test_check_5_rejects_percentages_and_the_horizontal_shift():
     down_2, down_4 = _unchanged_by_shift(2, axis=1), _unchanged_by_shift(4, axis=1)
-    assert_wrong(nb02.check_5(100 * down_2, 100 * down_4), "percentage")
-    assert_wrong(nb02.check_5(_unchanged_by_shift(2, axis=2), down_4), "horizontal shift")
-    assert_wrong(nb02.check_5(1 - down_2, down_4), "share that changed")
+    assert_wrong(pooling.check_5(100 * down_2, 100 * down_4), "percentage")
+    assert_wrong(pooling.check_5(_unchanged_by_shift(2, axis=2), down_4), "horizontal shift")
+    assert_wrong(pooling.check_5(1 - down_2, down_4), "share that changed")
 
 
-# ------------------------------------------------------------------------------- 02.6
+# ------------------------------------------------------------------------------- pooling.6
 def test_check_6_accepts_a_running_maximum_over_strided_channels():
     def depthwise_max_pool(x, pool_size):
         if x.shape[-1] % pool_size:
             raise ValueError("the channel count must be a multiple of pool_size")
         return np.max([x[..., i::pool_size] for i in range(pool_size)], axis=0)
 
-    assert nb02.check_6(depthwise_max_pool).status == CORRECT
+    assert pooling.check_6(depthwise_max_pool).status == CORRECT
 
 
 def test_check_6_rejects_groups_of_channels_far_apart():
     def depthwise_max_pool(x, pool_size):
         return x.reshape(*x.shape[:3], pool_size, -1).max(axis=3)
 
-    assert_wrong(nb02.check_6(depthwise_max_pool), "CONSECUTIVE")
+    assert_wrong(pooling.check_6(depthwise_max_pool), "CONSECUTIVE")
 
 
 def test_check_6_requires_a_value_error_for_an_impossible_grouping():
@@ -178,11 +178,11 @@ def test_check_6_requires_a_value_error_for_an_impossible_grouping():
         groups = x.shape[-1] // pool_size  # silently drops the channels left over
         return x[..., : groups * pool_size].reshape(*x.shape[:3], groups, pool_size).max(-1)
 
-    assert_wrong(nb02.check_6(depthwise_max_pool), "ValueError", "5 channels")
+    assert_wrong(pooling.check_6(depthwise_max_pool), "ValueError", "5 channels")
 
 
 def test_check_6_an_unwritten_function_is_not_attempted():
     def depthwise_max_pool(x, pool_size):
         raise NotImplementedError
 
-    assert nb02.check_6(depthwise_max_pool).status == NOT_ATTEMPTED
+    assert pooling.check_6(depthwise_max_pool).status == NOT_ATTEMPTED

@@ -1,8 +1,8 @@
-"""Notebook 06's exercise checks accept correct answers in other forms and explain wrong ones."""
+"""The exercise checks accept correct answers in other forms and explain wrong ones."""
 
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit import reference
-from cnnkit.exercises import nb06
+from cnnkit.exercises import conv_variants
 from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED
 
 import numpy as np
@@ -10,9 +10,9 @@ import pytest
 from verdicts import assert_wrong
 
 
-# ------------------------------------------------------------------------------- 06.1
+# ------------------------------------------------------------------------------- conv_variants.1
 def test_check_1_accepts_arrays_and_lists():
-    assert nb06.check_1(np.array([15, 21]), [14.0, 20.0]).status == CORRECT
+    assert conv_variants.check_1(np.array([15, 21]), [14.0, 20.0]).status == CORRECT
 
 
 @pytest.mark.parametrize(
@@ -26,13 +26,13 @@ def test_check_1_accepts_arrays_and_lists():
     ],
 )
 def test_check_1_names_the_mistake(valid, same, words):
-    assert_wrong(nb06.check_1(valid, same), *words)
+    assert_wrong(conv_variants.check_1(valid, same), *words)
 
 
-# ------------------------------------------------------------------------------- 06.2
+# ------------------------------------------------------------------------------- conv_variants.2
 def test_check_2_accepts_numpy_integers():
     # 9 * 32 + 32 + 32 * 64 + 64 and 9 * 32 * 64 + 64, as NumPy scalars.
-    assert nb06.check_2(np.int64(2432), np.float32(18496)).status == CORRECT
+    assert conv_variants.check_2(np.int64(2432), np.float32(18496)).status == CORRECT
 
 
 @pytest.mark.parametrize(
@@ -46,16 +46,16 @@ def test_check_2_accepts_numpy_integers():
     ],
 )
 def test_check_2_names_the_mistake(separable, standard, words):
-    assert_wrong(nb06.check_2(separable, standard), *words)
+    assert_wrong(conv_variants.check_2(separable, standard), *words)
 
 
-# ------------------------------------------------------------------------------- 06.3
+# ------------------------------------------------------------------------------- conv_variants.3
 SEPARABLE_MACS = (9 * 32 + 32 * 64) * 32 * 32
 STANDARD_MACS = 9 * 32 * 64 * 32 * 32
 
 
 def test_check_3_accepts_floats():
-    assert nb06.check_3(float(SEPARABLE_MACS), [STANDARD_MACS]).status == CORRECT
+    assert conv_variants.check_3(float(SEPARABLE_MACS), [STANDARD_MACS]).status == CORRECT
 
 
 @pytest.mark.parametrize(
@@ -68,12 +68,12 @@ def test_check_3_accepts_floats():
     ],
 )
 def test_check_3_names_the_mistake(separable, standard, words):
-    assert_wrong(nb06.check_3(separable, standard), *words)
+    assert_wrong(conv_variants.check_3(separable, standard), *words)
 
 
-# ------------------------------------------------------------------------------- 06.4
+# ------------------------------------------------------------------------------- conv_variants.4
 def test_check_4_accepts_numpy_numbers():
-    assert nb06.check_4(np.array(27), np.float64(52)).status == CORRECT
+    assert conv_variants.check_4(np.array(27), np.float64(52)).status == CORRECT
 
 
 @pytest.mark.parametrize(
@@ -87,10 +87,10 @@ def test_check_4_accepts_numpy_numbers():
     ],
 )
 def test_check_4_names_the_mistake(field_a, field_b, words):
-    assert_wrong(nb06.check_4(field_a, field_b), *words)
+    assert_wrong(conv_variants.check_4(field_a, field_b), *words)
 
 
-# ------------------------------------------------------------------------------- 06.5
+# ------------------------------------------------------------------------------- conv_variants.5
 def einsum_grouped_conv2d(x, kernel, groups):
     """Vectorised over groups with einsum over every kernel tap (the solution loops over
     groups and calls reference.conv2d)."""
@@ -108,7 +108,7 @@ def einsum_grouped_conv2d(x, kernel, groups):
 
 
 def test_check_5_accepts_an_einsum_grouped_convolution():
-    assert nb06.check_5(einsum_grouped_conv2d).status == CORRECT
+    assert conv_variants.check_5(einsum_grouped_conv2d).status == CORRECT
 
 
 def test_check_5_rejects_channels_taken_groups_apart():
@@ -122,16 +122,16 @@ def test_check_5_rejects_channels_taken_groups_apart():
             axis=-1,
         )
 
-    assert_wrong(nb06.check_5(grouped_conv2d), "CONSECUTIVE", "channels 2 apart")
+    assert_wrong(conv_variants.check_5(grouped_conv2d), "CONSECUTIVE", "channels 2 apart")
 
 
 def test_check_5_an_unwritten_function_is_not_attempted():
     def grouped_conv2d(x, kernel, groups): ...
 
-    assert nb06.check_5(grouped_conv2d).status == NOT_ATTEMPTED
+    assert conv_variants.check_5(grouped_conv2d).status == NOT_ATTEMPTED
 
 
-# ------------------------------------------------------------------------------- 06.6
+# ------------------------------------------------------------------------------- conv_variants.6
 def zero_insertion_conv_transpose(x, kernel, strides, padding, crop_from_origin=False):
     """The other textbook route: insert strides - 1 zeros between input pixels, pad k - 1
     zeros around, and run an ordinary convolution with the flipped kernel (the solution
@@ -150,14 +150,14 @@ def zero_insertion_conv_transpose(x, kernel, strides, padding, crop_from_origin=
 
 
 def test_check_6_accepts_a_zero_insertion_convolution():
-    assert nb06.check_6(zero_insertion_conv_transpose).status == CORRECT
+    assert conv_variants.check_6(zero_insertion_conv_transpose).status == CORRECT
 
 
 def test_check_6_rejects_cropping_from_one_side():
     def conv_transpose(x, kernel, strides, padding):
         return zero_insertion_conv_transpose(x, kernel, strides, padding, crop_from_origin=True)
 
-    assert_wrong(nb06.check_6(conv_transpose), "(k - s) // 2", "(4, 4, 2, 2)")
+    assert_wrong(conv_variants.check_6(conv_transpose), "(k - s) // 2", "(4, 4, 2, 2)")
 
 
 def test_check_6_rejects_a_flipped_kernel_and_swapped_channel_axes():
@@ -169,19 +169,19 @@ def test_check_6_rejects_a_flipped_kernel_and_swapped_channel_axes():
             kernel = kernel.transpose(0, 1, 3, 2)
         return zero_insertion_conv_transpose(x, kernel, strides, padding)
 
-    assert_wrong(nb06.check_6(flipped), "not flipped")
-    assert_wrong(nb06.check_6(swapped), "(kh, kw, filters, in_channels)")
+    assert_wrong(conv_variants.check_6(flipped), "not flipped")
+    assert_wrong(conv_variants.check_6(swapped), "(kh, kw, filters, in_channels)")
 
 
 def test_check_6_rejects_an_uncropped_same_output_with_the_size_rule():
     def conv_transpose(x, kernel, strides, padding):
         return zero_insertion_conv_transpose(x, kernel, strides, "valid")
 
-    assert_wrong(nb06.check_6(conv_transpose), "has shape", "n * s")
+    assert_wrong(conv_variants.check_6(conv_transpose), "has shape", "n * s")
 
 
 def test_check_6_an_unwritten_function_is_not_attempted():
     def conv_transpose(x, kernel, strides, padding):
         raise NotImplementedError
 
-    assert nb06.check_6(conv_transpose).status == NOT_ATTEMPTED
+    assert conv_variants.check_6(conv_transpose).status == NOT_ATTEMPTED

@@ -1,8 +1,8 @@
-"""Notebook 08's exercise checks accept right answers in other forms and name typical mistakes."""
+"""The exercise checks accept right answers in other forms and name typical mistakes."""
 
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit.data import load_cifar10
-from cnnkit.exercises import nb08
+from cnnkit.exercises import cifar
 from cnnkit.models import cifar_cnn, simple_cnn
 
 import keras
@@ -23,7 +23,7 @@ def cifar10():
 def test_check_1_accepts_tensorflow_moments(cifar10):
     (photos, _), _, _ = cifar10
     mean, variance = tf.nn.moments(tf.cast(photos, tf.float64) / 255.0, axes=[0, 1, 2])
-    assert nb08.check_1(mean, tf.sqrt(variance))
+    assert cifar.check_1(mean, tf.sqrt(variance))
 
 
 def test_check_1_accepts_lists_of_floats(cifar10):
@@ -31,26 +31,26 @@ def test_check_1_accepts_lists_of_floats(cifar10):
     scaled = photos / 255.0
     means = [float(scaled[..., c].mean()) for c in range(3)]
     stds = [float(scaled[..., c].std(ddof=1)) for c in range(3)]  # n - 1: within 1e-4 here
-    assert nb08.check_1(means, stds)
+    assert cifar.check_1(means, stds)
 
 
 def test_check_1_names_the_scale_and_axis_mistakes(cifar10):
     (photos, _), _, _ = cifar10
     means, stds = photos.mean(axis=(0, 1, 2)) / 255, photos.std(axis=(0, 1, 2)) / 255
-    assert_wrong(nb08.check_1(255 * means, stds), "0..255", "divide")
-    assert_wrong(nb08.check_1(2 * means - 1, stds), "[-1, 1]")
-    assert_wrong(nb08.check_1(photos.mean(axis=(1, 2)) / 255, stds), "per photo", "(0, 1, 2)")
-    assert_wrong(nb08.check_1(photos.mean() / 255, stds), "one number", "channels")
-    assert_wrong(nb08.check_1(means, stds**2), "variance")
+    assert_wrong(cifar.check_1(255 * means, stds), "0..255", "divide")
+    assert_wrong(cifar.check_1(2 * means - 1, stds), "[-1, 1]")
+    assert_wrong(cifar.check_1(photos.mean(axis=(1, 2)) / 255, stds), "per photo", "(0, 1, 2)")
+    assert_wrong(cifar.check_1(photos.mean() / 255, stds), "one number", "channels")
+    assert_wrong(cifar.check_1(means, stds**2), "variance")
     per_photo = photos.astype(np.float32).std(axis=(1, 2)).mean(axis=0) / 255
-    assert_wrong(nb08.check_1(means, per_photo), "each photo's own standard deviation")
+    assert_wrong(cifar.check_1(means, per_photo), "each photo's own standard deviation")
 
 
 # Exercise 2: parameters and multiplications of the first convolution
 
 
 def test_check_2_accepts_numpy_integers_and_floats():
-    assert nb08.check_2(np.int64(3 * 3 * 3 * 32), float(32 * 32 * 32 * 27))
+    assert cifar.check_2(np.int64(3 * 3 * 3 * 32), float(32 * 32 * 32 * 27))
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_check_2_accepts_numpy_integers_and_floats():
     ],
 )
 def test_check_2_names_the_typical_mistake(parameters, multiplications, words):
-    assert_wrong(nb08.check_2(parameters, multiplications), *words)
+    assert_wrong(cifar.check_2(parameters, multiplications), *words)
 
 
 # Exercise 3: horizontal flip and shift with zero padding
@@ -81,7 +81,7 @@ def flip_and_shift_with_pad(images, flip, dy, dx):
 
 
 def test_check_3_accepts_a_padding_version_returning_lists():
-    assert nb08.check_3(flip_and_shift_with_pad)
+    assert cifar.check_3(flip_and_shift_with_pad)
 
 
 def test_check_3_names_the_typical_mistakes():
@@ -98,10 +98,10 @@ def test_check_3_names_the_typical_mistakes():
         images[...] = np.asarray(flip_and_shift_with_pad(images, flip, dy, dx))
         return images
 
-    assert_wrong(nb08.check_3(vertical), "upside down", "axis 2")
-    assert_wrong(nb08.check_3(rolled), "wraps around", "zeros")
-    assert_wrong(nb08.check_3(backwards), "wrong way")
-    assert_wrong(nb08.check_3(in_place), "in place")
+    assert_wrong(cifar.check_3(vertical), "upside down", "axis 2")
+    assert_wrong(cifar.check_3(rolled), "wraps around", "zeros")
+    assert_wrong(cifar.check_3(backwards), "wrong way")
+    assert_wrong(cifar.check_3(in_place), "in place")
 
 
 def test_check_3_says_not_attempted_for_an_unwritten_body():
@@ -109,7 +109,7 @@ def test_check_3_says_not_attempted_for_an_unwritten_body():
         """NHWC batch: mirror left-right if flip, then move dy down, dx right."""
         ...  # your code here
 
-    assert nb08.check_3(flip_and_shift).status == "not attempted"
+    assert cifar.check_3(flip_and_shift).status == "not attempted"
 
 
 # Exercise 4: top-k accuracy
@@ -122,7 +122,7 @@ def top_k_accuracy_loop(y_true, probabilities, k):
 
 
 def test_check_4_accepts_a_loop():
-    assert nb08.check_4(top_k_accuracy_loop)
+    assert cifar.check_4(top_k_accuracy_loop)
 
 
 def test_check_4_names_ties_sorting_and_counting_mistakes():
@@ -136,17 +136,17 @@ def test_check_4_names_ties_sorting_and_counting_mistakes():
     def count(y_true, probabilities, k):
         return len(y_true) * top_k_accuracy_loop(y_true, probabilities, k)
 
-    assert_wrong(nb08.check_4(by_argsort), "without ties", "strictly higher")
-    assert_wrong(nb08.check_4(ascending), "smallest to the largest")
-    assert_wrong(nb08.check_4(count), "fraction", "not their count")
-    assert_wrong(nb08.check_4(lambda y, p, k: np.mean(p.argmax(axis=1) == y)), "top-1", "k=3")
+    assert_wrong(cifar.check_4(by_argsort), "without ties", "strictly higher")
+    assert_wrong(cifar.check_4(ascending), "smallest to the largest")
+    assert_wrong(cifar.check_4(count), "fraction", "not their count")
+    assert_wrong(cifar.check_4(lambda y, p, k: np.mean(p.argmax(axis=1) == y)), "top-1", "k=3")
 
 
 def test_check_4_says_not_attempted_for_an_unwritten_body():
     def top_k_accuracy(y_true, probabilities, k):
         raise NotImplementedError
 
-    assert nb08.check_4(top_k_accuracy).status == "not attempted"
+    assert cifar.check_4(top_k_accuracy).status == "not attempted"
 
 
 # Exercise 5: a CNN under a parameter budget
@@ -177,27 +177,27 @@ def ridge_model(cifar10, rescale=True):
 
 def test_check_5_accepts_a_functional_model_from_a_function(cifar10, monkeypatch):
     monkeypatch.setenv("CNNKIT_QUICK", "1")
-    result = nb08.check_5(lambda: ridge_model(cifar10))
+    result = cifar.check_5(lambda: ridge_model(cifar10))
     assert result, result
     assert "7,702 parameters" in result.message
 
 
 def test_check_5_rejects_a_model_below_the_default_floor(cifar10, monkeypatch):
     monkeypatch.setenv("CNNKIT_QUICK", "0")
-    assert_wrong(nb08.check_5(ridge_model(cifar10)), "below the floor of 45%")
+    assert_wrong(cifar.check_5(ridge_model(cifar10)), "below the floor of 45%")
 
 
 def test_check_5_names_size_shape_scaling_and_training_mistakes(cifar10, monkeypatch):
     monkeypatch.setenv("CNNKIT_QUICK", "1")
-    assert_wrong(nb08.check_5(cifar_cnn()), "577,514 parameters", "budget of 60,000")
+    assert_wrong(cifar.check_5(cifar_cnn()), "577,514 parameters", "budget of 60,000")
     grey = keras.Sequential(
         [keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3), keras.layers.Flatten()]
     )
-    assert_wrong(nb08.check_5(grey), "(28, 28, 1)", "(32, 32, 3)")
+    assert_wrong(cifar.check_5(grey), "(28, 28, 1)", "(32, 32, 3)")
     dense = keras.Sequential(
         [keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10)]
     )
-    assert_wrong(nb08.check_5(dense), "no convolution")
-    assert_wrong(nb08.check_5(ridge_model(cifar10, rescale=False)), "Rescaling", "[-1, 1]")
+    assert_wrong(cifar.check_5(dense), "no convolution")
+    assert_wrong(cifar.check_5(ridge_model(cifar10, rescale=False)), "Rescaling", "[-1, 1]")
     keras.utils.set_random_seed(0)
-    assert_wrong(nb08.check_5(simple_cnn()), "did you train it")
+    assert_wrong(cifar.check_5(simple_cnn()), "did you train it")

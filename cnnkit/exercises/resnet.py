@@ -1,11 +1,10 @@
-"""Checks for notebook 04's exercises: residual units, ResNet-34's shapes, batch normalisation.
+"""Checks for the ResNet notebook's exercises: residual units, ResNet-34's shapes and layers.
 
-Exercise 04.1 counts a ``ResidualUnit``'s parameters, 04.2 follows the feature-map shapes
-through ResNet-34, 04.3 counts its layers with weights, 04.4 writes batch normalisation in
-NumPy (both modes) and 04.5 writes a bottleneck residual unit as a subclassed Keras layer.
-Every oracle (``cnnkit.layers.ResidualUnit``, ``cnnkit.models.resnet34``,
-``keras.layers.BatchNormalization``, the same bottleneck block built from stock Keras layers)
-is computed when the check runs.
+Exercise resnet.1 counts a ``ResidualUnit``'s parameters, resnet.2 follows the feature-map shapes
+through ResNet-34, resnet.3 counts its layers with weights and resnet.4 writes a bottleneck
+residual unit as a subclassed Keras layer. Every oracle (``cnnkit.layers.ResidualUnit``,
+``cnnkit.models.resnet34``, the same bottleneck block built from stock Keras layers) is computed
+when the check runs.
 """
 
 from __future__ import annotations
@@ -27,27 +26,22 @@ from cnnkit.exercises.checking import (
     compare_arrays,
     compare_number,
     exercise,
+    your_name,
 )
 from cnnkit.layers import ResidualUnit
 
 import keras
 import numpy as np
 
-# Exercise 04.1: answer name -> (filters, strides, input channels).
+# Exercise resnet.1: answer name -> (filters, strides, input channels).
 UNIT_CASES = {"params_a": (32, 1, 32), "params_b": (48, 1, 24)}
 
-# Exercise 04.2: the two input shapes whose stage outputs the learner works out.
+# Exercise resnet.2: the two input shapes whose stage outputs the learner works out.
 SHAPE_INPUTS = {"shapes_224": (224, 224, 3), "shapes_odd": (99, 75, 3)}
 _STAGES = ("the stem", "stage 2", "stage 3", "stage 4", "stage 5")
 
 
-def _your(function: Any) -> str:
-    """How a hint names the learner's function: "your batch_norm_any_axis"."""
-    name = getattr(function, "__name__", "")
-    return f"your {name}" if name.isidentifier() else "your function"
-
-
-# ---------------------------------------------------------------- 04.1: parameter count
+# ---------------------------------------------------------------- resnet.1: parameter count
 def _unit_counts(filters: int, strides: int, channels: int) -> tuple[int, int]:
     """Trainable and non-trainable parameters of a built ``ResidualUnit`` (the oracle)."""
     unit = ResidualUnit(filters, strides=strides)
@@ -66,7 +60,7 @@ def _as_pair(answer: Any, name: str) -> tuple[float, float]:
     return float(array[0]), float(array[1])
 
 
-@exercise("04.1")
+@exercise("resnet.1")
 def check_1(params_a: Any, params_b: Any) -> str:
     """Check the (trainable, non-trainable) parameter counts of two residual units.
 
@@ -81,7 +75,7 @@ def check_1(params_a: Any, params_b: Any) -> str:
     Examples
     --------
     >>> check_1(..., ...)
-    Exercise 04.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise resnet.1: not attempted yet: replace `...` with your answer.
     """
     for key, answer in (("params_a", params_a), ("params_b", params_b)):
         filters, strides, channels = UNIT_CASES[key]
@@ -138,7 +132,7 @@ def check_1(params_a: Any, params_b: Any) -> str:
     return "the same counts as the built layers' trainable_weights and non_trainable_weights."
 
 
-# ---------------------------------------------------------------- 04.2: stage shapes
+# ---------------------------------------------------------------- resnet.2: stage shapes
 @functools.cache
 def _resnet_stage_shapes() -> dict[str, tuple[tuple[int, ...], ...]]:
     """Output shapes after the stem and each stage of ``cnnkit.models.resnet34``, for each of
@@ -173,7 +167,7 @@ def _stage_shapes_by_formula(
     return shapes
 
 
-@exercise("04.2")
+@exercise("resnet.2")
 def check_2(shapes_224: Any, shapes_odd: Any) -> None:
     """Check the (height, width, channels) after ResNet-34's stem and each of its 4 stages.
 
@@ -188,7 +182,7 @@ def check_2(shapes_224: Any, shapes_odd: Any) -> None:
     Examples
     --------
     >>> check_2(..., ...)
-    Exercise 04.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise resnet.2: not attempted yet: replace `...` with your answer.
     """
     for key, answer in (("shapes_224", shapes_224), ("shapes_odd", shapes_odd)):
         shape = SHAPE_INPUTS[key]
@@ -230,7 +224,7 @@ def check_2(shapes_224: Any, shapes_odd: Any) -> None:
                 raise Mistake(f"{name}: after {stage} expected {want_text}, got {have_text}{hint}.")
 
 
-# ---------------------------------------------------------------- 04.3: layers with weights
+# ---------------------------------------------------------------- resnet.3: layers with weights
 def _count_main_path(model: keras.Model, projections=False, batch_norms=False) -> int:
     """Conv2D and Dense layers along the main path, looking inside ResidualUnits (the oracle)."""
     count = 0
@@ -264,7 +258,7 @@ def _small_residual_model() -> keras.Model:
     )
 
 
-@exercise("04.3")
+@exercise("resnet.3")
 def check_3(count_weight_layers: Callable[[keras.Model], int]) -> str:
     """Check a function counting the layers with weights on a residual network's main path.
 
@@ -280,12 +274,12 @@ def check_3(count_weight_layers: Callable[[keras.Model], int]) -> str:
     Examples
     --------
     >>> check_3(...)
-    Exercise 04.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise resnet.3: not attempted yet: replace `...` with your answer.
     """
     counts = {}
     for build in (_small_residual_model, models.resnet34):
         model = build()
-        got = call_answer(count_weight_layers, model, name=_your(count_weight_layers))
+        got = call_answer(count_weight_layers, model, name=your_name(count_weight_layers))
         expected = _count_main_path(model)
         top_level = sum(1 for layer in model.layers if layer.weights)
         top_level_bn = sum(isinstance(la, keras.layers.BatchNormalization) for la in model.layers)
@@ -316,170 +310,7 @@ def check_3(count_weight_layers: Callable[[keras.Model], int]) -> str:
     return f"ResNet-34 has {counts['resnet34']} layers with weights on its main path."
 
 
-# ---------------------------------------------------------------- 04.4: batch normalisation
-def _bn_numpy(
-    x, gamma, beta, mean_in, var_in, training, momentum, epsilon, axis, mistake=None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Batch normalisation in NumPy, or with one typical `mistake` (used for the hints only;
-    the oracle is keras.layers.BatchNormalization). None where the mistake cannot happen."""
-    x = np.asarray(x, np.float64)
-    axis = axis % x.ndim
-    if mistake == "axes_last":  # the right code, but always with the channels last
-        if axis == x.ndim - 1 or x.shape[-1] != x.shape[axis]:
-            return None
-        return _bn_numpy(x, gamma, beta, mean_in, var_in, training, momentum, epsilon, -1)
-    axes = tuple(i for i in range(x.ndim) if i != axis)
-    if mistake == "axes_batch":
-        axes = (0,)
-    elif mistake == "axes_all":
-        axes = tuple(range(x.ndim))
-    shape = [1] * x.ndim
-    shape[axis] = x.shape[axis]
-    batch_mean = x.mean(axis=axes, keepdims=True)
-    batch_var = x.var(axis=axes, keepdims=True, ddof=1 if mistake == "ddof" else 0)
-    mean_in = np.asarray(mean_in, np.float64).reshape(shape)
-    var_in = np.asarray(var_in, np.float64).reshape(shape)
-    use_batch = training != (mistake == "mode")
-    mean, var = (batch_mean, batch_var) if use_batch else (mean_in, var_in)
-    if mistake == "epsilon":
-        y = (x - mean) / (np.sqrt(var) + epsilon)
-    elif mistake == "variance_as_std":
-        y = (x - mean) / (var + epsilon)
-    else:
-        y = (x - mean) / np.sqrt(var + epsilon)
-    y = np.asarray(gamma).reshape(shape) * y + np.asarray(beta).reshape(shape)
-    new_mean, new_var = mean_in, var_in
-    if training and mistake != "frozen":
-        keep = 1 - momentum if mistake == "momentum" else momentum
-        update_var = x.var(axis=axes, keepdims=True, ddof=1 if mistake == "moving_ddof" else 0)
-        new_mean = keep * mean_in + (1 - keep) * batch_mean
-        new_var = keep * var_in + (1 - keep) * update_var
-    if not training and mistake == "update":
-        new_mean = momentum * mean_in + (1 - momentum) * batch_mean
-        new_var = momentum * var_in + (1 - momentum) * batch_var
-    return y, new_mean.ravel(), new_var.ravel()
-
-
-_BN_HINTS = {
-    "ddof": "normalise with the biased batch variance (divide by n, np.var's default ddof=0), "
-    "not the unbiased one (ddof=1)",
-    "epsilon": "epsilon goes inside the square root: (x - mean) / sqrt(var + epsilon)",
-    "variance_as_std": "divide by the standard deviation sqrt(var + epsilon), not the variance",
-    "axes_last": "reduce over every axis except `axis` (for axis=1, channels first, that is "
-    "axes 0, 2, 3), not always over all axes but the last",
-    "axes_batch": "the statistics are per channel over the batch AND every position: reduce over "
-    "every axis except `axis` (for NHWC: batch, height and width), not only the batch axis",
-    "axes_all": "the statistics are per channel: reduce over every axis except `axis`, not over "
-    "all of them",
-    "mode": "training=True normalises with the batch's own mean and variance, training=False "
-    "with the moving mean and variance: are the two modes swapped?",
-    "momentum": "the moving statistics keep `momentum` of their old value: moving = momentum * "
-    "moving + (1 - momentum) * batch (your update has the two weights swapped)",
-    "moving_ddof": "Keras updates the moving variance with the biased batch variance (divide "
-    "by n), the same one it normalises with",
-    "frozen": "in training mode return the UPDATED moving mean and variance",
-    "update": "in inference mode the moving statistics must come back unchanged",
-}
-
-
-def _bn_keras(x, gamma, beta, mean, var, training, momentum, epsilon, axis):
-    """A fresh keras.layers.BatchNormalization with these weights, called once (the oracle)."""
-    layer = keras.layers.BatchNormalization(axis=axis, momentum=momentum, epsilon=epsilon)
-    layer.build(x.shape)
-    layer.set_weights([gamma, beta, mean, var])
-    y = keras.ops.convert_to_numpy(layer(x, training=training))
-    return y, layer.moving_mean.numpy(), layer.moving_variance.numpy()
-
-
-def _bn_cases() -> list[dict[str, Any]]:
-    """Inputs for 04.4: NHWC, dense (batch, features) and channels-first NCHW, with a channel of
-    small variance so that where epsilon goes makes a visible difference."""
-    rng = np.random.default_rng(4)
-    cases = []
-    for shape, axis, momentum, epsilon in [
-        ((6, 5, 4, 3), -1, 0.9, 1e-3),
-        ((8, 4), -1, 0.99, 1e-2),
-        ((4, 3, 5, 3), 1, 0.8, 1e-3),  # as many channels as columns,
-    ]:
-        channels = shape[axis]
-        stats_shape = [1] * len(shape)
-        stats_shape[axis] = channels
-        scale = np.geomspace(0.05, 3.0, channels).reshape(stats_shape)
-        offset = np.linspace(-2.0, 4.0, channels).reshape(stats_shape)
-        cases.append(
-            dict(
-                x=(rng.normal(size=shape) * scale + offset).astype("float32"),
-                gamma=rng.uniform(-2, 2, channels).astype("float32"),
-                beta=rng.normal(size=channels).astype("float32"),
-                moving_mean=rng.normal(size=channels).astype("float32"),
-                moving_var=rng.uniform(0.2, 3.0, channels).astype("float32"),
-                momentum=momentum,
-                epsilon=epsilon,
-                axis=axis,
-            )
-        )
-    return cases
-
-
-@exercise("04.4")
-def check_4(batch_norm: Callable[..., Any]) -> str:
-    """Check a NumPy batch normalisation, both modes, against keras.layers.BatchNormalization.
-
-    ``batch_norm(x, gamma, beta, moving_mean, moving_var, training, momentum=0.99,
-    epsilon=1e-3, axis=-1)`` must return ``(y, new_moving_mean, new_moving_var)``: in training
-    mode normalised with the batch statistics and the moving statistics updated, in inference
-    mode normalised with the moving statistics, which come back unchanged. Checked on NHWC,
-    (batch, features) and channels-first (``axis=1``) inputs with other momentums and
-    epsilons, within 1e-4 (absolute and relative).
-
-    Parameters
-    ----------
-    batch_norm : callable
-        The learner's function.
-
-    Examples
-    --------
-    >>> check_4(...)
-    Exercise 04.4: not attempted yet: replace the `...` with your answer and run the cell again.
-    """
-    for case in _bn_cases():
-        for training in (True, False):
-            args = [case[k] for k in ("x", "gamma", "beta", "moving_mean", "moving_var")]
-            options = dict(momentum=case["momentum"], epsilon=case["epsilon"], axis=case["axis"])
-            where = (
-                f"x of shape {case['x'].shape}, axis={case['axis']}, momentum={case['momentum']}, "
-                f"epsilon={case['epsilon']:g}, training={training}"
-            )
-            result = call_answer(
-                batch_norm,
-                *[np.array(a) for a in args],  # copies: an in-place update must not leak
-                training=training,
-                **options,
-                name=_your(batch_norm),
-            )
-            if not isinstance(result, tuple | list) or len(result) != 3:
-                raise Mistake(
-                    f"{_your(batch_norm)} should return three arrays (y, new_moving_mean, "
-                    f"new_moving_var), got {type(result).__name__} ({where})."
-                )
-            expected = _bn_keras(*args, training, **options)
-            wrong = {
-                mistake: _bn_numpy(*args, training, **options, mistake=mistake)
-                for mistake in _BN_HINTS
-            }
-            for index, part in enumerate(("y", "new_moving_mean", "new_moving_var")):
-                compare_arrays(
-                    result[index],
-                    expected[index],
-                    name=f"{part} for {where}",
-                    rtol=1e-4,
-                    atol=1e-4,
-                    mistakes={_BN_HINTS[m]: w[index] for m, w in wrong.items() if w is not None},
-                )
-    return "matches keras.layers.BatchNormalization in both modes on all 3 inputs."
-
-
-# ---------------------------------------------------------------- 04.5: bottleneck unit
+# ---------------------------------------------------------------- resnet.4: bottleneck unit
 _SUBLAYERS = {
     "conv1": keras.layers.Conv2D,
     "bn1": keras.layers.BatchNormalization,
@@ -800,8 +631,8 @@ def _check_save_load(cls) -> None:
         )
 
 
-@exercise("04.5")
-def check_5(bottleneck_unit: type) -> str:
+@exercise("resnet.4")
+def check_4(bottleneck_unit: type) -> str:
     """Check a bottleneck residual unit written as a subclassed, registered Keras layer.
 
     ``BottleneckUnit(filters, strides=1, activation="relu")``: conv1 (1x1, filters) -> bn1 ->
@@ -824,7 +655,7 @@ def check_5(bottleneck_unit: type) -> str:
     Examples
     --------
     >>> check_5(...)
-    Exercise 04.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise resnet.4: not attempted yet: replace `...` with your answer.
     """
     if isinstance(bottleneck_unit, keras.layers.Layer):
         raise Mistake("pass the class itself, BottleneckUnit, not an instance of it.")

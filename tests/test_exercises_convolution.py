@@ -1,8 +1,8 @@
-"""Notebook 01's exercise checks accept right answers in other forms and explain wrong ones."""
+"""The exercise checks accept right answers in other forms and explain wrong ones."""
 
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit import reference
-from cnnkit.exercises import nb01
+from cnnkit.exercises import convolution
 from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED
 
 import keras
@@ -12,10 +12,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from verdicts import assert_wrong
 
 
-# ------------------------------------------------------------------- 01.1: output size
+# ------------------------------------------------------------------- convolution.1: output size
 def test_output_sizes_accept_arrays_lists_and_tensors():
-    assert nb01.check_1(np.array([211, 317]), [214.0, 320.0]).status == CORRECT
-    assert nb01.check_1(keras.ops.convert_to_tensor([211, 317]), (np.int64(214), 320))
+    assert convolution.check_1(np.array([211, 317]), [214.0, 320.0]).status == CORRECT
+    assert convolution.check_1(keras.ops.convert_to_tensor([211, 317]), (np.int64(214), 320))
 
 
 @pytest.mark.parametrize(
@@ -32,19 +32,19 @@ def test_output_sizes_accept_arrays_lists_and_tensors():
     ],
 )
 def test_output_sizes_name_the_mistake(valid, same, words):
-    assert_wrong(nb01.check_1(valid, same), *words)
+    assert_wrong(convolution.check_1(valid, same), *words)
 
 
 def test_output_sizes_partly_answered():
-    result = nb01.check_1((211, 317), ...)
+    result = convolution.check_1((211, 317), ...)
     assert result.status == NOT_ATTEMPTED
     assert "same_size" in result.message
 
 
-# ------------------------------------------------------------------- 01.2: parameters
+# ------------------------------------------------------------------- convolution.2: parameters
 def test_parameter_count_accepts_numpy_and_float():
-    assert nb01.check_2(np.int64(5 * 5 * 32 * 64 + 64))
-    assert nb01.check_2(51264.0)
+    assert convolution.check_2(np.int64(5 * 5 * 32 * 64 + 64))
+    assert convolution.check_2(51264.0)
 
 
 @pytest.mark.parametrize(
@@ -58,13 +58,13 @@ def test_parameter_count_accepts_numpy_and_float():
     ],
 )
 def test_parameter_count_names_the_mistake(answer, words):
-    assert_wrong(nb01.check_2(answer), *words)
+    assert_wrong(convolution.check_2(answer), *words)
 
 
-# ------------------------------------------------------------------- 01.3: multiply-adds
+# ------------------------------------------------------------------- convolution.3: multiply-adds
 def test_multiply_adds_accepts_a_rounded_answer():
-    assert nb01.check_3(3.506e9)  # within 0.1% of 3,506,176,000
-    assert nb01.check_3(np.float32(214 * 320 * 64 * 800))
+    assert convolution.check_3(3.506e9)  # within 0.1% of 3,506,176,000
+    assert convolution.check_3(np.float32(214 * 320 * 64 * 800))
 
 
 @pytest.mark.parametrize(
@@ -79,10 +79,10 @@ def test_multiply_adds_accepts_a_rounded_answer():
     ],
 )
 def test_multiply_adds_names_the_mistake(answer, words):
-    assert_wrong(nb01.check_3(answer), *words)
+    assert_wrong(convolution.check_3(answer), *words)
 
 
-# ------------------------------------------------------------------- 01.4: edge kernel
+# ------------------------------------------------------------------- convolution.4: edge kernel
 @pytest.mark.parametrize(
     "kernel",
     [
@@ -92,7 +92,7 @@ def test_multiply_adds_names_the_mistake(answer, words):
     ],
 )
 def test_edge_kernel_accepts_other_detectors(kernel):
-    assert nb01.check_4(kernel).status == CORRECT
+    assert convolution.check_4(kernel).status == CORRECT
 
 
 @pytest.mark.parametrize(
@@ -108,10 +108,10 @@ def test_edge_kernel_accepts_other_detectors(kernel):
     ],
 )
 def test_edge_kernel_names_the_mistake(kernel, words):
-    assert_wrong(nb01.check_4(kernel), *words)
+    assert_wrong(convolution.check_4(kernel), *words)
 
 
-# ------------------------------------------------------------------- 01.5: conv2d
+# ------------------------------------------------------------------- convolution.5: conv2d
 def vectorised_conv2d(x, kernel, bias, strides, padding):
     """Another correct form: every window at once with sliding_window_view and einsum."""
     kh, kw = kernel.shape[:2]
@@ -131,7 +131,7 @@ def keras_conv2d(x, kernel, bias, strides, padding):
 
 @pytest.mark.parametrize("conv2d", [vectorised_conv2d, keras_conv2d, reference.conv2d_loops])
 def test_conv2d_accepts_other_correct_forms(conv2d):
-    assert nb01.check_5(conv2d).status == CORRECT
+    assert convolution.check_5(conv2d).status == CORRECT
 
 
 def padded_on_the_wrong_side(x, kernel, bias, strides, padding):
@@ -157,7 +157,7 @@ def padded_on_the_wrong_side(x, kernel, bias, strides, padding):
     ],
 )
 def test_conv2d_names_the_mistake(conv2d, words):
-    assert_wrong(nb01.check_5(conv2d), *words)
+    assert_wrong(convolution.check_5(conv2d), *words)
 
 
 def test_conv2d_with_an_unwritten_body_is_not_attempted():
@@ -166,5 +166,5 @@ def test_conv2d_with_an_unwritten_body_is_not_attempted():
     def raising(x, kernel, bias, strides, padding):
         raise NotImplementedError
 
-    assert nb01.check_5(conv2d).status == NOT_ATTEMPTED
-    assert nb01.check_5(raising).status == NOT_ATTEMPTED
+    assert convolution.check_5(conv2d).status == NOT_ATTEMPTED
+    assert convolution.check_5(raising).status == NOT_ATTEMPTED

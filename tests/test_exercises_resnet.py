@@ -1,4 +1,4 @@
-"""Notebook 04's exercise checks accept correct answers in other forms and name typical mistakes."""
+"""The ResNet exercise checks accept correct answers in other forms and name typical mistakes."""
 
 # cnnkit goes first: it must be imported before TensorFlow (oneDNN kernels).
 import cnnkit  # noqa: F401, I001
@@ -8,13 +8,13 @@ import keras
 import numpy as np
 import pytest
 
-from cnnkit.exercises import nb04
+from cnnkit.exercises import resnet
 from cnnkit.layers import ResidualUnit
 
 
-# ---------------------------------------------------------------- 04.1
+# ---------------------------------------------------------------- resnet.1
 def test_check_1_accepts_arrays_and_numpy_integers():
-    result = nb04.check_1(np.array([18560, 128]), [np.int64(32544), 288.0])
+    result = resnet.check_1(np.array([18560, 128]), [np.int64(32544), 288.0])
     assert result.status == "correct", result
 
 
@@ -30,22 +30,22 @@ def test_check_1_accepts_arrays_and_numpy_integers():
     ],
 )
 def test_check_1_names_the_mistake(params_a, params_b, words):
-    result = nb04.check_1(params_a, params_b)
+    result = resnet.check_1(params_a, params_b)
     assert result.status == "wrong" and words in result.message, result
 
 
 def test_check_1_partly_answered():
-    result = nb04.check_1((18560, 128), ...)
+    result = resnet.check_1((18560, 128), ...)
     assert result.status == "not attempted" and "params_b" in result.message
 
 
-# ---------------------------------------------------------------- 04.2
+# ---------------------------------------------------------------- resnet.2
 SHAPES_224 = [(56, 56, 64), (56, 56, 64), (28, 28, 128), (14, 14, 256), (7, 7, 512)]
 SHAPES_ODD = [(25, 19, 64), (25, 19, 64), (13, 10, 128), (7, 5, 256), (4, 3, 512)]
 
 
 def test_check_2_accepts_an_array():
-    assert nb04.check_2(np.array(SHAPES_224), [list(s) for s in SHAPES_ODD]).status == "correct"
+    assert resnet.check_2(np.array(SHAPES_224), [list(s) for s in SHAPES_ODD]).status == "correct"
 
 
 @pytest.mark.parametrize(
@@ -60,11 +60,11 @@ def test_check_2_accepts_an_array():
     ],
 )
 def test_check_2_names_the_mistake(shapes_odd, words):
-    result = nb04.check_2(SHAPES_224, shapes_odd)
+    result = resnet.check_2(SHAPES_224, shapes_odd)
     assert result.status == "wrong" and words in result.message, result
 
 
-# ---------------------------------------------------------------- 04.3
+# ---------------------------------------------------------------- resnet.3
 def _weight_layers(layer):
     """A different form from the solution: recursion over every sublayer by attribute name."""
     if isinstance(layer, keras.Model):
@@ -75,7 +75,7 @@ def _weight_layers(layer):
 
 
 def test_check_3_accepts_a_recursive_count():
-    result = nb04.check_3(_weight_layers)
+    result = resnet.check_3(_weight_layers)
     assert result.status == "correct" and "34 layers" in result.message, result
 
 
@@ -97,86 +97,18 @@ def test_check_3_accepts_a_recursive_count():
     ],
 )
 def test_check_3_names_the_mistake(count, words):
-    result = nb04.check_3(count)
+    result = resnet.check_3(count)
     assert result.status == "wrong" and words in result.message, result
 
 
 def test_check_3_unwritten_function():
     def count_weight_layers(model): ...
 
-    assert nb04.check_3(count_weight_layers).status == "not attempted"
+    assert resnet.check_3(count_weight_layers).status == "not attempted"
 
 
-# ---------------------------------------------------------------- 04.4
-def _batch_norm(
-    x, gamma, beta, moving_mean, moving_var, training, momentum=0.99, epsilon=1e-3, axis=-1
-):
-    """A different form from the solution: keepdims statistics broadcast in place."""
-    axes = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
-    shape = [1 if i in axes else -1 for i in range(x.ndim)]
-    if training:
-        mean = x.mean(axis=axes, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-        new_mean = momentum * moving_mean + (1 - momentum) * mean.ravel()
-        new_var = momentum * moving_var + (1 - momentum) * var.ravel()
-    else:
-        mean, var = moving_mean.reshape(shape), moving_var.reshape(shape)
-        new_mean, new_var = moving_mean, moving_var
-    y = (x - mean) / np.sqrt(var + epsilon) * gamma.reshape(shape) + beta.reshape(shape)
-    return [y.tolist(), tuple(new_mean), new_var]
-
-
-def test_check_4_accepts_another_form():
-    assert nb04.check_4(_batch_norm).status == "correct"
-
-
-def _with_mistake(mistake):
-    def batch_norm(x, gamma, beta, mean, var, training, momentum=0.99, epsilon=1e-3, axis=-1):
-        axis = -1 if mistake == "ignores axis" else axis % x.ndim
-        axes = (0,) if mistake == "batch axis only" else tuple(np.delete(range(x.ndim), axis))
-        shape = [-1 if i == axis % x.ndim else 1 for i in range(x.ndim)]
-        m = x.mean(axis=axes, keepdims=True)
-        v = x.var(axis=axes, keepdims=True, ddof=1 if mistake == "ddof=1" else 0)
-        keep = 1 - momentum if mistake == "momentum reversed" else momentum
-        new_mean, new_var = mean, var
-        if training or mistake == "updates in inference":
-            new_mean = keep * mean + (1 - keep) * np.squeeze(m, axis=axes)
-            new_var = keep * var + (1 - keep) * np.squeeze(v, axis=axes)
-        if not training:
-            m, v = mean.reshape(shape), var.reshape(shape)
-        std = np.sqrt(v) + epsilon if mistake == "epsilon outside" else np.sqrt(v + epsilon)
-        y = (x - m) / std * gamma.reshape(shape) + beta.reshape(shape)
-        return (y, new_mean, new_var) if mistake != "only y" else y
-
-    return batch_norm
-
-
-@pytest.mark.parametrize(
-    ("mistake", "words"),
-    [
-        ("ddof=1", "biased batch variance"),
-        ("epsilon outside", "inside the square root"),
-        ("batch axis only", "not only the batch axis"),
-        ("ignores axis", "axes 0, 2, 3"),
-        ("momentum reversed", "keep `momentum` of their old value"),
-        ("updates in inference", "must come back unchanged"),
-        ("only y", "three arrays"),
-    ],
-)
-def test_check_4_names_the_mistake(mistake, words):
-    result = nb04.check_4(_with_mistake(mistake))
-    assert result.status == "wrong" and words in result.message, result
-
-
-def test_check_4_unwritten_function():
-    def batch_norm(x, gamma, beta, moving_mean, moving_var, training, momentum, epsilon, axis):
-        """Unwritten."""
-
-    assert nb04.check_4(batch_norm).status == "not attempted"
-
-
-# ---------------------------------------------------------------- 04.5
-@keras.saving.register_keras_serializable(package="tests_nb04")
+# ---------------------------------------------------------------- resnet.4
+@keras.saving.register_keras_serializable(package="tests_resnet")
 class OtherBottleneck(keras.layers.Layer):
     """A different form from the solution: the activation as a layer, sublayers built by
     calling them on symbolic inputs, "valid" 1x1 convolutions, keras.ops.add."""
@@ -223,14 +155,14 @@ class OtherBottleneck(keras.layers.Layer):
         return config
 
 
-def test_check_5_accepts_another_form():
-    result = nb04.check_5(OtherBottleneck)
+def test_check_4_accepts_another_form():
+    result = resnet.check_4(OtherBottleneck)
     assert result.status == "correct", result
 
 
 def _variant(name, **attributes):
     # Registered under its own name, so each variant saves and loads as itself.
-    return keras.saving.register_keras_serializable(package="tests_nb04")(
+    return keras.saving.register_keras_serializable(package="tests_resnet")(
         type(name, (OtherBottleneck,), attributes)
     )
 
@@ -254,12 +186,12 @@ def _config_without_strides(self):
         (ResidualUnit, "no attribute conv3"),
     ],
 )
-def test_check_5_names_the_mistake(cls, words):
-    result = nb04.check_5(cls)
+def test_check_4_names_the_mistake(cls, words):
+    result = resnet.check_4(cls)
     assert result.status == "wrong" and words in result.message, result
 
 
-def test_check_5_unwritten_class():
+def test_check_4_unwritten_class():
     class BottleneckUnit(keras.layers.Layer):
         def __init__(self, filters, strides=1, activation="relu", **kwargs):
             super().__init__(**kwargs)
@@ -267,11 +199,11 @@ def test_check_5_unwritten_class():
 
         def call(self, inputs, training=None): ...
 
-    assert nb04.check_5(BottleneckUnit).status == "not attempted"
+    assert resnet.check_4(BottleneckUnit).status == "not attempted"
 
 
 def test_stage_shapes_by_formula_match_the_oracle():
     # The hints' formula with the right rounding reproduces the model's shapes (the oracle).
-    for key, shape in nb04.SHAPE_INPUTS.items():
-        formula = nb04._stage_shapes_by_formula(shape, lambda n: math.ceil(n / 2))
-        assert tuple(formula) == nb04._resnet_stage_shapes()[key]
+    for key, shape in resnet.SHAPE_INPUTS.items():
+        formula = resnet._stage_shapes_by_formula(shape, lambda n: math.ceil(n / 2))
+        assert tuple(formula) == resnet._resnet_stage_shapes()[key]

@@ -1,8 +1,8 @@
 """Checks for notebook 01's exercises: output size, parameters, FLOPs, a kernel, conv2d.
 
-Exercise 01.1 works out a ``Conv2D``'s output size on the notebook's photos, 01.2 its
-parameter count and 01.3 its multiply-adds; 01.4 designs a 3x3 kernel that detects horizontal
-edges, checked by what it does to small test images; 01.5 writes an NHWC convolution with
+Exercise convolution.1 works out a ``Conv2D``'s output size on the notebook's photos, convolution.2 its
+parameter count and convolution.3 its multiply-adds; convolution.4 designs a 3x3 kernel that detects horizontal
+edges, checked by what it does to small test images; convolution.5 writes an NHWC convolution with
 stride and padding in NumPy. Every oracle (``keras.layers.Conv2D``, ``keras.ops.conv``,
 ``cnnkit.reference``) is computed when the check runs.
 """
@@ -28,14 +28,14 @@ import numpy as np
 
 PHOTO = (427, 640)  # height and width of china.jpg and flower.jpg
 
-# Exercise 01.1: Conv2D(16, kernel_size=7, strides=2) on the photos.
+# Exercise convolution.1: Conv2D(16, kernel_size=7, strides=2) on the photos.
 SIZE_KERNEL, SIZE_STRIDE = 7, 2
 
-# Exercises 01.2 and 01.3: Conv2D(64, kernel_size=5, strides=2, padding="same") on the 32
+# Exercises convolution.2 and convolution.3: Conv2D(64, kernel_size=5, strides=2, padding="same") on the 32
 # feature maps of a previous layer, (427, 640, 32).
 LAYER_FILTERS, LAYER_KERNEL, LAYER_STRIDE, LAYER_IN_CHANNELS = 64, 5, 2, 32
 
-# Exercise 01.5: (x shape, kernel shape, strides, padding), from easy to hard.
+# Exercise convolution.5: (x shape, kernel shape, strides, padding), from easy to hard.
 CONV_CASES = (
     ((1, 5, 5, 1), (3, 3, 1, 1), 1, "valid"),
     ((2, 7, 9, 3), (3, 3, 3, 4), 1, "same"),
@@ -50,7 +50,7 @@ def _keras_size(padding: str) -> tuple[int, int]:
     return tuple(int(n) for n in layer.compute_output_shape((None, *PHOTO, 3))[1:3])
 
 
-@exercise("01.1")
+@exercise("convolution.1")
 def check_1(valid_size: Any, same_size: Any) -> str:
     """Check the output (height, width) of ``Conv2D(16, 7, strides=2)`` on a 427x640 photo.
 
@@ -65,7 +65,7 @@ def check_1(valid_size: Any, same_size: Any) -> str:
     Examples
     --------
     >>> check_1(..., ...)
-    Exercise 01.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise convolution.1: not attempted yet: replace `...` with your answer.
     """
     (h, w), k, s = PHOTO, SIZE_KERNEL, SIZE_STRIDE
     valid = _keras_size("valid")
@@ -110,13 +110,13 @@ def check_1(valid_size: Any, same_size: Any) -> str:
 
 
 def _layer() -> keras.layers.Conv2D:
-    """The layer of exercises 01.2 and 01.3, built on one (427, 640, 32) input."""
+    """The layer of exercises convolution.2 and convolution.3, built on one (427, 640, 32) input."""
     layer = keras.layers.Conv2D(LAYER_FILTERS, LAYER_KERNEL, strides=LAYER_STRIDE, padding="same")
     layer.build((None, *PHOTO, LAYER_IN_CHANNELS))
     return layer
 
 
-@exercise("01.2")
+@exercise("convolution.2")
 def check_2(n_params: Any) -> str:
     """Check the parameter count of ``Conv2D(64, 5, strides=2, padding="same")`` on 32 channels.
 
@@ -130,7 +130,7 @@ def check_2(n_params: Any) -> str:
     Examples
     --------
     >>> check_2(...)
-    Exercise 01.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise convolution.2: not attempted yet: replace `...` with your answer.
     """
     f, k, c = LAYER_FILTERS, LAYER_KERNEL, LAYER_IN_CHANNELS
     expected = _layer().count_params()
@@ -158,9 +158,9 @@ def check_2(n_params: Any) -> str:
     return f"{f} x ({k} x {k} x {c}) + {f} = {expected}, whatever the image size."
 
 
-@exercise("01.3")
+@exercise("convolution.3")
 def check_3(multiply_adds: Any) -> str:
-    """Check the multiply-adds of exercise 01.2's layer on one (427, 640, 32) input.
+    """Check the multiply-adds of exercise convolution.2's layer on one (427, 640, 32) input.
 
     One multiply-add per kernel weight per output value (bias additions not counted); the
     oracle is the Keras output shape times the weights per output value; within 0.1%.
@@ -173,7 +173,7 @@ def check_3(multiply_adds: Any) -> str:
     Examples
     --------
     >>> check_3(...)
-    Exercise 01.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise convolution.3: not attempted yet: replace `...` with your answer.
     """
     layer = _layer()
     out_h, out_w, f = layer.compute_output_shape((None, *PHOTO, LAYER_IN_CHANNELS))[1:]
@@ -220,7 +220,7 @@ def _edge_images() -> dict[str, np.ndarray]:
     }
 
 
-@exercise("01.4")
+@exercise("convolution.4")
 def check_4(kernel: Any) -> str:
     """Check a 3x3 kernel that detects horizontal edges, by its Keras Conv2D responses.
 
@@ -237,7 +237,7 @@ def check_4(kernel: Any) -> str:
     Examples
     --------
     >>> check_4(...)
-    Exercise 01.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise convolution.4: not attempted yet: replace `...` with your answer.
     """
     weights = as_array(kernel, "your kernel")
     if weights.shape not in ((3, 3), (3, 3, 1), (3, 3, 1, 1)):
@@ -360,7 +360,7 @@ def check_conv2d_function(
         compare_arrays(got, expected, name=case, rtol=1e-4, atol=1e-4, mistakes=usual)
 
 
-@exercise("01.5")
+@exercise("convolution.5")
 def check_5(conv2d: Any) -> str:
     """Check a NumPy ``conv2d(x, kernel, bias, strides, padding)`` against Keras.
 
@@ -379,7 +379,7 @@ def check_5(conv2d: Any) -> str:
     Examples
     --------
     >>> check_5(...)
-    Exercise 01.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise convolution.5: not attempted yet: replace `...` with your answer.
     """
     check_conv2d_function(conv2d, "your conv2d")
     return f"it matches Keras' Conv2D on all {len(CONV_CASES)} cases."

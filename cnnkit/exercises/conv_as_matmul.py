@@ -1,8 +1,8 @@
 """Checks for notebook 05's exercises: convolution as matrix multiplication.
 
-Exercise 05.1 works out the shapes of an im2col matrix and of a convolution (Toeplitz) matrix,
-05.2 writes im2col in NumPy, 05.3 a convolution as one matrix product, 05.4 the convolution
-matrix of Keras' Conv2D and 05.5 a transposed convolution. Every oracle (``cnnkit.reference``'s
+Exercise conv_as_matmul.1 works out the shapes of an im2col matrix and of a convolution (Toeplitz) matrix,
+conv_as_matmul.2 writes im2col in NumPy, conv_as_matmul.3 a convolution as one matrix product, conv_as_matmul.4 the convolution
+matrix of Keras' Conv2D and conv_as_matmul.5 a transposed convolution. Every oracle (``cnnkit.reference``'s
 ``im2col`` and ``toeplitz_matrix``, ``keras.ops.conv``, ``keras.ops.conv_transpose``) is
 computed when the check runs.
 """
@@ -19,17 +19,17 @@ from cnnkit.exercises.checking import (
     compare_arrays,
     exercise,
 )
-from cnnkit.exercises.nb01 import CONV_CASES, check_conv2d_function
+from cnnkit.exercises.convolution import CONV_CASES, check_conv2d_function
 
 import keras
 import numpy as np
 
-# Exercise 05.1: im2col of 8 RGB 32x32 images for a 5x5 kernel, stride 2, "same" padding;
+# Exercise conv_as_matmul.1: im2col of 8 RGB 32x32 images for a 5x5 kernel, stride 2, "same" padding;
 # the "valid" convolution matrix of a 5x5 filter on one 28x28 grey image.
 IM2COL_INPUT, IM2COL_KERNEL, IM2COL_STRIDE = (8, 32, 32, 3), 5, 2
 TOEPLITZ_INPUT, TOEPLITZ_KERNEL = (28, 28), 5
 
-# Exercise 05.2: (x shape, kernel size, strides, padding), from easy to hard.
+# Exercise conv_as_matmul.2: (x shape, kernel size, strides, padding), from easy to hard.
 IM2COL_CASES = (
     ((1, 4, 4, 1), (3, 3), 1, "valid"),
     ((2, 5, 6, 3), (3, 3), 1, "valid"),
@@ -38,7 +38,7 @@ IM2COL_CASES = (
     ((2, 9, 8, 2), (3, 3), 3, "valid"),
 )
 
-# Exercise 05.4: (kernel shape, input shape).
+# Exercise conv_as_matmul.4: (kernel shape, input shape).
 MATRIX_CASES = (
     ((2, 2), (3, 3)),
     ((3, 3), (5, 6)),
@@ -47,7 +47,7 @@ MATRIX_CASES = (
     ((3, 3), (3, 3)),
 )
 
-# Exercise 05.5: (x shape, kernel shape (kh, kw, out, in), strides); strides <= kernel size.
+# Exercise conv_as_matmul.5: (x shape, kernel shape (kh, kw, out, in), strides); strides <= kernel size.
 TRANSPOSE_CASES = (
     ((1, 2, 2, 1), (2, 2, 1, 1), 1),
     ((2, 3, 4, 2), (3, 3, 3, 2), 1),
@@ -57,7 +57,7 @@ TRANSPOSE_CASES = (
 )
 
 
-@exercise("05.1")
+@exercise("conv_as_matmul.1")
 def check_1(im2col_shape: Any, toeplitz_shape: Any) -> str:
     """Check the shapes of an im2col matrix and of a "valid" convolution matrix.
 
@@ -73,7 +73,7 @@ def check_1(im2col_shape: Any, toeplitz_shape: Any) -> str:
     Examples
     --------
     >>> check_1(..., ...)
-    Exercise 05.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_as_matmul.1: not attempted yet: replace `...` with your answer.
     """
     n, h, w, c = IM2COL_INPUT
     k, s = IM2COL_KERNEL, IM2COL_STRIDE
@@ -142,7 +142,7 @@ def _cases_x(shapes, seed: int):
     return [rng.normal(size=shape).astype("float32") for shape in shapes]
 
 
-@exercise("05.2")
+@exercise("conv_as_matmul.2")
 def check_2(my_im2col: Any) -> str:
     """Check a NumPy ``my_im2col(x, kernel_size, strides, padding)`` against cnnkit's im2col.
 
@@ -161,7 +161,7 @@ def check_2(my_im2col: Any) -> str:
     Examples
     --------
     >>> check_2(...)
-    Exercise 05.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_as_matmul.2: not attempted yet: replace `...` with your answer.
     """
     inputs = _cases_x([case[0] for case in IM2COL_CASES], seed=2)
     for x, (shape, kernel_size, strides, padding) in zip(inputs, IM2COL_CASES, strict=True):
@@ -230,7 +230,7 @@ def _scrambled_kernel(x, kernel, bias, strides, padding) -> dict[str, np.ndarray
     }
 
 
-@exercise("05.3")
+@exercise("conv_as_matmul.3")
 def check_3(conv2d_gemm: Any) -> str:
     """Check ``conv2d_gemm(x, kernel, bias, strides, padding)`` (im2col + GEMM) against Keras.
 
@@ -249,13 +249,13 @@ def check_3(conv2d_gemm: Any) -> str:
     Examples
     --------
     >>> check_3(...)
-    Exercise 05.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_as_matmul.3: not attempted yet: replace `...` with your answer.
     """
     check_conv2d_function(conv2d_gemm, "your conv2d_gemm", mistakes=_scrambled_kernel)
     return f"it matches Keras' Conv2D on all {len(CONV_CASES)} cases."
 
 
-@exercise("05.4")
+@exercise("conv_as_matmul.4")
 def check_4(conv_matrix: Any) -> str:
     """Check ``conv_matrix(kernel, input_shape)``, the matrix of a Keras Conv2D, against Keras.
 
@@ -275,7 +275,7 @@ def check_4(conv_matrix: Any) -> str:
     Examples
     --------
     >>> check_4(...)
-    Exercise 05.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_as_matmul.4: not attempted yet: replace `...` with your answer.
     """
     rng = np.random.default_rng(4)
     for kernel_shape, input_shape in MATRIX_CASES:
@@ -326,7 +326,7 @@ def check_4(conv_matrix: Any) -> str:
     return f"C @ image.ravel() matches Keras' Conv2D on all {len(MATRIX_CASES)} shapes."
 
 
-@exercise("05.5")
+@exercise("conv_as_matmul.5")
 def check_5(conv_transpose: Any) -> str:
     """Check a NumPy ``conv_transpose(x, kernel, strides)`` against Keras' Conv2DTranspose.
 
@@ -345,7 +345,7 @@ def check_5(conv_transpose: Any) -> str:
     Examples
     --------
     >>> check_5(...)
-    Exercise 05.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_as_matmul.5: not attempted yet: replace `...` with your answer.
     """
     rng = np.random.default_rng(5)
     for x_shape, kernel_shape, strides in TRANSPOSE_CASES:

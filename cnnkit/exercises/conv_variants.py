@@ -1,8 +1,8 @@
 """Checks for notebook 06's exercises: the convolution family counted and written out.
 
-Exercise 06.1 works out a transposed convolution's output size, 06.2 the parameters of a
-depthwise separable block against a standard convolution, 06.3 their multiply-adds, 06.4 the
-receptive field of a stack of dilated convolutions, 06.5 writes a grouped convolution and 06.6
+Exercise conv_variants.1 works out a transposed convolution's output size, conv_variants.2 the parameters of a
+depthwise separable block against a standard convolution, conv_variants.3 their multiply-adds, conv_variants.4 the
+receptive field of a stack of dilated convolutions, conv_variants.5 writes a grouped convolution and conv_variants.6
 a transposed convolution in NumPy. The oracles (Keras layers and models, ``cnnkit.reference``)
 are computed when a check runs.
 """
@@ -24,19 +24,19 @@ from cnnkit.exercises.checking import (
 import keras
 import numpy as np
 
-# Exercise 06.1: Conv2DTranspose(kernel_size=UP_KERNEL, strides=UP_STRIDES) on UP_INPUT.
+# Exercise conv_variants.1: Conv2DTranspose(kernel_size=UP_KERNEL, strides=UP_STRIDES) on UP_INPUT.
 UP_INPUT = (7, 10)
 UP_KERNEL, UP_STRIDES = 3, 2
 
-# Exercises 06.2 and 06.3: input channels, filters, kernel size; 06.3's input height and width.
+# Exercises conv_variants.2 and conv_variants.3: input channels, filters, kernel size; conv_variants.3's input height and width.
 C_IN, C_OUT, KERNEL = 32, 64, 3
 MAP_SIZE = 32
 
-# Exercise 06.4: (kernel size, dilation rate) of stack a; stack b has a MaxPool2D(2) after
+# Exercise conv_variants.4: (kernel size, dilation rate) of stack a; stack b has a MaxPool2D(2) after
 # the first layer.
 DILATED_STACK = ((3, 1), (3, 3), (3, 9))
 
-# Exercise 06.5: (input shape, kernel shape (kh, kw, in_channels // groups, filters), groups).
+# Exercise conv_variants.5: (input shape, kernel shape (kh, kw, in_channels // groups, filters), groups).
 GROUPED_CASES = (
     ((1, 6, 7, 4), (3, 3, 2, 4), 2),
     ((2, 5, 6, 6), (3, 3, 2, 6), 3),
@@ -45,7 +45,7 @@ GROUPED_CASES = (
     ((1, 4, 5, 3), (2, 2, 3, 2), 1),
 )
 
-# Exercise 06.6: (input shape, kernel shape (kh, kw, filters, in_channels), strides, padding).
+# Exercise conv_variants.6: (input shape, kernel shape (kh, kw, filters, in_channels), strides, padding).
 TRANSPOSED_CASES = (
     ((1, 3, 3, 1), (3, 3, 1, 1), 2, "valid"),
     ((2, 4, 5, 2), (3, 3, 3, 2), 2, "valid"),
@@ -67,8 +67,8 @@ def _random(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
 
 
-# ---------------------------------------------------------------------- 06.1: output size
-@exercise("06.1")
+# ---------------------------------------------------------------------- conv_variants.1: output size
+@exercise("conv_variants.1")
 def check_1(valid_size: Any, same_size: Any) -> str:
     """Check the output (height, width) of ``Conv2DTranspose(8, 3, strides=2)`` on 7 x 10.
 
@@ -82,7 +82,7 @@ def check_1(valid_size: Any, same_size: Any) -> str:
     Examples
     --------
     >>> check_1(..., ...)
-    Exercise 06.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_variants.1: not attempted yet: replace `...` with your answer.
     """
     n = np.array(UP_INPUT)
     k, s = UP_KERNEL, UP_STRIDES
@@ -108,7 +108,7 @@ def check_1(valid_size: Any, same_size: Any) -> str:
     return '"valid": (n - 1) * s + k; "same": n * s, whatever the kernel size.'
 
 
-# ------------------------------------------------------------------- 06.2: parameter count
+# ------------------------------------------------------------------- conv_variants.2: parameter count
 def _models() -> tuple[keras.Model, keras.Model]:
     """The depthwise separable block and the standard convolution, with default biases."""
     separable = keras.Sequential(
@@ -127,7 +127,7 @@ def _models() -> tuple[keras.Model, keras.Model]:
     return separable, standard
 
 
-@exercise("06.2")
+@exercise("conv_variants.2")
 def check_2(separable_params: Any, standard_params: Any) -> str:
     """Check the parameter counts of a depthwise separable block and of a standard convolution.
 
@@ -143,7 +143,7 @@ def check_2(separable_params: Any, standard_params: Any) -> str:
     Examples
     --------
     >>> check_2(..., ...)
-    Exercise 06.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_variants.2: not attempted yet: replace `...` with your answer.
     """
     separable, standard = _models()
     depthwise, pointwise = KERNEL * KERNEL * C_IN, C_IN * C_OUT
@@ -181,7 +181,7 @@ def check_2(separable_params: Any, standard_params: Any) -> str:
     return f"the block needs {ratio:.1f} times fewer parameters."
 
 
-# ------------------------------------------------------------------- 06.3: multiply-adds
+# ------------------------------------------------------------------- conv_variants.3: multiply-adds
 def _multiply_adds(model: keras.Model) -> int:
     """Kernel weights (biases left out) times output positions, summed over the layers."""
     total = 0
@@ -191,9 +191,9 @@ def _multiply_adds(model: keras.Model) -> int:
     return total
 
 
-@exercise("06.3")
+@exercise("conv_variants.3")
 def check_3(separable_macs: Any, standard_macs: Any) -> str:
-    """Check the multiply-adds of exercise 06.2's two layers on a 32 x 32 input, "same" padding.
+    """Check the multiply-adds of exercise conv_variants.2's two layers on a 32 x 32 input, "same" padding.
 
     Counted as in the notebook: every kernel weight once per output position, biases left
     out (an addition, not a multiply-add). The oracle applies that rule to the built Keras
@@ -207,7 +207,7 @@ def check_3(separable_macs: Any, standard_macs: Any) -> str:
     Examples
     --------
     >>> check_3(..., ...)
-    Exercise 06.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_variants.3: not attempted yet: replace `...` with your answer.
     """
     positions = MAP_SIZE * MAP_SIZE
     valid_positions = (MAP_SIZE - KERNEL + 1) ** 2
@@ -242,8 +242,8 @@ def check_3(separable_macs: Any, standard_macs: Any) -> str:
     )
 
 
-# ----------------------------------------------------------------- 06.4: receptive field
-@exercise("06.4")
+# ----------------------------------------------------------------- conv_variants.4: receptive field
+@exercise("conv_variants.4")
 def check_4(field_a: Any, field_b: Any) -> str:
     """Check the receptive fields of two stacks of dilated 3x3 convolutions.
 
@@ -260,7 +260,7 @@ def check_4(field_a: Any, field_b: Any) -> str:
     Examples
     --------
     >>> check_4(..., ...)
-    Exercise 06.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_variants.4: not attempted yet: replace `...` with your answer.
     """
     spans = [d * (k - 1) + 1 for k, d in DILATED_STACK]
     ignoring_dilation = [k for k, _ in DILATED_STACK]
@@ -301,7 +301,7 @@ def check_4(field_a: Any, field_b: Any) -> str:
     )
 
 
-# ---------------------------------------------------------- 06.5: grouped convolution
+# ---------------------------------------------------------- conv_variants.5: grouped convolution
 def _keras_grouped(x: np.ndarray, kernel: np.ndarray, groups: int) -> np.ndarray:
     layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], groups=groups, use_bias=False)
     layer.build(x.shape)
@@ -324,7 +324,7 @@ def _grouped_with(x, kernel, groups: int, channels_strided: bool, filters_stride
     return np.concatenate(out, axis=-1)
 
 
-@exercise("06.5")
+@exercise("conv_variants.5")
 def check_5(grouped_conv2d: Any) -> str:
     """Check a NumPy ``grouped_conv2d(x, kernel, groups)`` against ``Conv2D(groups=...)``.
 
@@ -341,7 +341,7 @@ def check_5(grouped_conv2d: Any) -> str:
     Examples
     --------
     >>> check_5(...)
-    Exercise 06.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_variants.5: not attempted yet: replace `...` with your answer.
     """
     name = "grouped_conv2d"
     for seed, (shape, kernel_shape, groups) in enumerate(GROUPED_CASES):
@@ -370,7 +370,7 @@ def check_5(grouped_conv2d: Any) -> str:
     return f"equal to keras.layers.Conv2D(groups=...) on all {len(GROUPED_CASES)} cases."
 
 
-# -------------------------------------------------------- 06.6: transposed convolution
+# -------------------------------------------------------- conv_variants.6: transposed convolution
 def _keras_transposed(x: np.ndarray, kernel: np.ndarray, strides: int, padding: str):
     layer = keras.layers.Conv2DTranspose(
         kernel.shape[2], kernel.shape[:2], strides=strides, padding=padding, use_bias=False
@@ -380,7 +380,7 @@ def _keras_transposed(x: np.ndarray, kernel: np.ndarray, strides: int, padding: 
     return keras.ops.convert_to_numpy(layer(x))
 
 
-@exercise("06.6")
+@exercise("conv_variants.6")
 def check_6(conv_transpose: Any) -> str:
     """Check a NumPy ``conv_transpose(x, kernel, strides, padding)`` against Keras.
 
@@ -398,7 +398,7 @@ def check_6(conv_transpose: Any) -> str:
     Examples
     --------
     >>> check_6(...)
-    Exercise 06.6: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise conv_variants.6: not attempted yet: replace `...` with your answer.
     """
     name = "conv_transpose"
     for seed, (shape, kernel_shape, strides, padding) in enumerate(TRANSPOSED_CASES):

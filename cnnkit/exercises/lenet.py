@@ -1,9 +1,9 @@
 """Checks for notebook 07's exercises: LeNet-5 by hand, the sigmoid's slope, a modern variant.
 
-Exercise 07.1 follows the output shapes through LeNet-5 for the paper's 32 x 32 inputs, 07.2
-counts its parameters, 07.3 writes the sigmoid's derivative and bounds what four sigmoid layers
-do to a gradient, 07.4 builds and trains a LeNet-5 with ReLU, max pooling and global average
-pooling under a parameter budget, and 07.5 is an experiment: sigmoid vs ReLU LeNet-5 after the
+Exercise lenet.1 follows the output shapes through LeNet-5 for the paper's 32 x 32 inputs, lenet.2
+counts its parameters, lenet.3 writes the sigmoid's derivative and bounds what four sigmoid layers
+do to a gradient, lenet.4 builds and trains a LeNet-5 with ReLU, max pooling and global average
+pooling under a parameter budget, and lenet.5 is an experiment: sigmoid vs ReLU LeNet-5 after the
 same number of epochs. The oracles (``cnnkit.models.lenet5`` and Keras' shapes and counts,
 TensorFlow's automatic differentiation, the bundled MNIST sample's test digits) are computed
 when a check runs.
@@ -42,19 +42,19 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-#: Exercises 07.1 and 07.2: the input size of the 1998 paper.
+#: Exercises lenet.1 and lenet.2: the input size of the 1998 paper.
 PAPER_SIZE = 32
-#: Exercise 07.4: the most parameters the LeNet-5 variant may have (LeNet-5 has 61,706).
+#: Exercise lenet.4: the most parameters the LeNet-5 variant may have (LeNet-5 has 61,706).
 PARAMETER_BUDGET = 10_000
-#: Exercise 07.4: the least accuracy on the bundled sample's 1,000 test digits.
+#: Exercise lenet.4: the least accuracy on the bundled sample's 1,000 test digits.
 ACCURACY_FLOOR = 0.90
-#: Exercise 07.4: the floor in quick mode, where the exercise trains for fewer epochs.
+#: Exercise lenet.4: the floor in quick mode, where the exercise trains for fewer epochs.
 QUICK_ACCURACY_FLOOR = 0.70
 
 _LENET_LAYERS = ("c1_conv", "s2_pool", "c3_conv", "s4_pool")
 
 
-# ---------------------------------------------------------------------- 07.1: shapes by hand
+# ---------------------------------------------------------------------- lenet.1: shapes by hand
 def _lenet_sizes(size: int, c1_padding: str, c3_padding: str) -> list[int]:
     """Heights (= widths) after C1, S2, C3 and S4 of LeNet-5 for a size x size image."""
     c1 = conv_output_size(size, 5, 1, c1_padding)
@@ -63,7 +63,7 @@ def _lenet_sizes(size: int, c1_padding: str, c3_padding: str) -> list[int]:
     return [c1, s2, c3, conv_output_size(c3, 2, 2, "valid")]
 
 
-@exercise("07.1")
+@exercise("lenet.1")
 def check_1(shapes: Any) -> str:
     """Check the output shapes of C1, S2, C3 and S4 of LeNet-5 for a 32 x 32 x 1 image.
 
@@ -84,7 +84,7 @@ def check_1(shapes: Any) -> str:
     Examples
     --------
     >>> check_1(...)
-    Exercise 07.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise lenet.1: not attempted yet: replace `...` with your answer.
     """
     entries = answer_entries(shapes, 4, "`shapes`", "the shapes of C1, S2, C3, S4")
     model = lenet5(input_shape=(PAPER_SIZE, PAPER_SIZE, 1))
@@ -123,8 +123,8 @@ def check_1(shapes: Any) -> str:
     return f"S4's {expected[-1][0]} x {expected[-1][1]} x 16 maps give {flat} values to C5."
 
 
-# ---------------------------------------------------------------- 07.2: parameters by hand
-@exercise("07.2")
+# ---------------------------------------------------------------- lenet.2: parameters by hand
+@exercise("lenet.2")
 def check_2(counts: Any) -> str:
     """Check the parameter counts of LeNet-5's five layers with weights for 32 x 32 inputs.
 
@@ -144,7 +144,7 @@ def check_2(counts: Any) -> str:
     Examples
     --------
     >>> check_2(...)
-    Exercise 07.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise lenet.2: not attempted yet: replace `...` with your answer.
     """
     entries = answer_entries(counts, 5, "`counts`", "C1, C3, C5, F6, output")
     model = lenet5(input_shape=(PAPER_SIZE, PAPER_SIZE, 1))
@@ -181,7 +181,7 @@ def check_2(counts: Any) -> str:
     )
 
 
-# ----------------------------------------------------------------- 07.3: the sigmoid's slope
+# ----------------------------------------------------------------- lenet.3: the sigmoid's slope
 def _sigmoid_slope_autodiff(x: np.ndarray) -> np.ndarray:
     """d sigmoid(x) / dx by TensorFlow's automatic differentiation, in float64."""
     tensor = tf.constant(x, dtype=tf.float64)
@@ -199,7 +199,7 @@ def _sigmoid_layers() -> int:
     )
 
 
-@exercise("07.3")
+@exercise("lenet.3")
 def check_3(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> str:
     """Check a NumPy sigmoid derivative and the most four sigmoid layers can pass of a gradient.
 
@@ -224,7 +224,7 @@ def check_3(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> 
     Examples
     --------
     >>> check_3(..., ...)
-    Exercise 07.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise lenet.3: not attempted yet: replace `...` with your answer.
     """
     rng = np.random.default_rng(7)
     cases = {
@@ -285,7 +285,7 @@ def check_3(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> 
     )
 
 
-# ------------------------------------------------ 07.4: ReLU, max pooling, global averages
+# ------------------------------------------------ lenet.4: ReLU, max pooling, global averages
 def _activation_name(layer: keras.layers.Layer) -> str | None:
     """The activation a layer applies ("relu", "linear", ...), or None if it has none."""
     if isinstance(layer, layers.ReLU):
@@ -342,7 +342,7 @@ def _after(every: list[keras.layers.Layer], first: Any, second: Any) -> bool:
     return indices[id(second)] > indices[id(first)]
 
 
-@exercise("07.4")
+@exercise("lenet.4")
 def check_4(model: Any) -> str:
     """Check a trained LeNet-5 variant with ReLU, max pooling and global average pooling.
 
@@ -367,7 +367,7 @@ def check_4(model: Any) -> str:
     Examples
     --------
     >>> check_4(...)
-    Exercise 07.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise lenet.4: not attempted yet: replace `...` with your answer.
     """
     name = "your LeNet-5 variant"
     model = as_model(model, name=name)
@@ -417,8 +417,8 @@ def check_4(model: Any) -> str:
     )
 
 
-# ------------------------------------------------------- 07.5: sigmoid vs ReLU, measured
-@exercise("07.5")
+# ------------------------------------------------------- lenet.5: sigmoid vs ReLU, measured
+@exercise("lenet.5")
 def check_5(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     """Check the experiment: sigmoid vs ReLU LeNet-5 after the same number of epochs.
 
@@ -445,7 +445,7 @@ def check_5(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     Examples
     --------
     >>> check_5(..., ..., ...)
-    Exercise 07.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise lenet.5: not attempted yet: replace `...` with your answer.
     """
     sigmoid, sigmoid_epochs = final_validation_accuracy(sigmoid_run, "`sigmoid_run`")
     relu, relu_epochs = final_validation_accuracy(relu_run, "`relu_run`")

@@ -1,9 +1,9 @@
 """Checks for notebook 02's exercises: pooling sizes, receptive fields, pooling from scratch.
 
-Exercise 02.1 works out a pooling layer's output size, 02.2 the receptive field of a stack of
-convolutions and poolings, 02.3 writes max pooling with strides and padding in NumPy, 02.4
-average pooling, 02.5 measures how many pooled values a one-pixel shift leaves unchanged and
-02.6 writes depthwise (channel) max pooling. The oracles (Keras' pooling layers,
+Exercise pooling.1 works out a pooling layer's output size, pooling.2 the receptive field of a stack of
+convolutions and poolings, pooling.3 writes max pooling with strides and padding in NumPy, pooling.4
+average pooling, pooling.5 measures how many pooled values a one-pixel shift leaves unchanged and
+pooling.6 writes depthwise (channel) max pooling. The oracles (Keras' pooling layers,
 ``cnnkit.reference``, ``cnnkit.layers.DepthwiseMaxPool2D``) are computed when a check runs.
 """
 
@@ -28,15 +28,15 @@ from cnnkit.layers import DepthwiseMaxPool2D
 import keras
 import numpy as np
 
-# Exercise 02.1: a SIZE_INPUT (height, width) map through MaxPool2D(3, strides=2), "valid",
+# Exercise pooling.1: a SIZE_INPUT (height, width) map through MaxPool2D(3, strides=2), "valid",
 # then MaxPool2D(2, padding="same") (strides default to the pool size).
 SIZE_INPUT = (99, 150)
 FIRST_POOL, FIRST_STRIDES, SECOND_POOL = 3, 2, 2
 
-# Exercise 02.2: the stack, from the input up: ("conv" or "pool", kernel size, stride).
+# Exercise pooling.2: the stack, from the input up: ("conv" or "pool", kernel size, stride).
 STACK = (("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1))
 
-# Exercises 02.3 and 02.4: (input shape, pool_size, strides, padding, all values negative).
+# Exercises pooling.3 and pooling.4: (input shape, pool_size, strides, padding, all values negative).
 POOL_CASES = (
     ((1, 6, 6, 1), 2, 2, "valid", False),
     ((2, 7, 9, 3), 3, 2, "valid", False),
@@ -46,7 +46,7 @@ POOL_CASES = (
     ((1, 8, 5, 1), 4, 2, "same", True),
 )
 
-# Exercise 02.6: (input shape, pool_size).
+# Exercise pooling.6: (input shape, pool_size).
 DEPTHWISE_CASES = (((1, 2, 3, 6), 3), ((2, 4, 3, 8), 2), ((1, 3, 3, 4), 1), ((2, 2, 2, 6), 6))
 
 _SIZE_RULES = (
@@ -62,8 +62,8 @@ def _as_size(answer: Any, name: str) -> np.ndarray:
     return size
 
 
-# ----------------------------------------------------------------------- 02.1: output size
-@exercise("02.1")
+# ----------------------------------------------------------------------- pooling.1: output size
+@exercise("pooling.1")
 def check_1(first_size: Any, second_size: Any) -> str:
     """Check the (height, width) after each of two pooling layers.
 
@@ -79,7 +79,7 @@ def check_1(first_size: Any, second_size: Any) -> str:
     Examples
     --------
     >>> check_1(..., ...)
-    Exercise 02.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise pooling.1: not attempted yet: replace `...` with your answer.
     """
     sizes = np.array(SIZE_INPUT)
     first = keras.layers.MaxPool2D(FIRST_POOL, strides=FIRST_STRIDES)
@@ -121,8 +121,8 @@ def check_1(first_size: Any, second_size: Any) -> str:
     return f"{_SIZE_RULES}."
 
 
-# ------------------------------------------------------------------ 02.2: receptive field
-@exercise("02.2")
+# ------------------------------------------------------------------ pooling.2: receptive field
+@exercise("pooling.2")
 def check_2(field: Any, jump: Any) -> str:
     """Check the receptive field and the output spacing of a conv / pool stack.
 
@@ -139,7 +139,7 @@ def check_2(field: Any, jump: Any) -> str:
     Examples
     --------
     >>> check_2(..., ...)
-    Exercise 02.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise pooling.2: not attempted yet: replace `...` with your answer.
     """
     layers = [(kernel, stride) for _, kernel, stride in STACK]
     expected = reference.receptive_field(layers)
@@ -186,7 +186,7 @@ def check_2(field: Any, jump: Any) -> str:
     )
 
 
-# --------------------------------------------------------------- 02.3 and 02.4: pooling
+# --------------------------------------------------------------- pooling.3 and pooling.4: pooling
 def _case_input(shape: tuple[int, ...], negative: bool, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     if negative:  # every value below zero: a padded zero would win every border window
@@ -241,7 +241,7 @@ def _check_pooling(function: Callable, mode: str, name: str) -> None:
         compare_arrays(got, expected, name=label, rtol=1e-5, atol=1e-6, mistakes=mistakes)
 
 
-@exercise("02.3")
+@exercise("pooling.3")
 def check_3(max_pool2d: Any) -> str:
     """Check a NumPy max pooling ``max_pool2d(x, pool_size, strides, padding)`` against Keras.
 
@@ -258,34 +258,34 @@ def check_3(max_pool2d: Any) -> str:
     Examples
     --------
     >>> check_3(...)
-    Exercise 02.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise pooling.3: not attempted yet: replace `...` with your answer.
     """
     _check_pooling(max_pool2d, "max", "max_pool2d")
     return f"equal to keras.layers.MaxPool2D on all {len(POOL_CASES)} cases."
 
 
-@exercise("02.4")
+@exercise("pooling.4")
 def check_4(avg_pool2d: Any) -> str:
     """Check a NumPy average pooling ``avg_pool2d(x, pool_size, strides, padding)`` vs Keras.
 
-    The same six cases as exercise 02.3, against ``keras.layers.AvgPool2D``; values must
+    The same six cases as exercise pooling.3, against ``keras.layers.AvgPool2D``; values must
     agree within 1e-6 (plus 1e-5 relative).
 
     Parameters
     ----------
     avg_pool2d : callable
-        ``avg_pool2d(x, pool_size, strides, padding)``, arguments as in exercise 02.3.
+        ``avg_pool2d(x, pool_size, strides, padding)``, arguments as in exercise pooling.3.
 
     Examples
     --------
     >>> check_4(...)
-    Exercise 02.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise pooling.4: not attempted yet: replace `...` with your answer.
     """
     _check_pooling(avg_pool2d, "avg", "avg_pool2d")
     return f"equal to keras.layers.AvgPool2D on all {len(POOL_CASES)} cases."
 
 
-# ---------------------------------------------------------------- 02.5: shift experiment
+# ---------------------------------------------------------------- pooling.5: shift experiment
 SHIFT_TOLERANCE = 0.005
 
 
@@ -307,7 +307,7 @@ def _close_to_any(value: float, candidates: list[float]) -> bool:
     return any(abs(value - candidate) <= SHIFT_TOLERANCE for candidate in candidates)
 
 
-@exercise("02.5")
+@exercise("pooling.5")
 def check_5(unchanged_2: Any, unchanged_4: Any) -> str:
     """Check the measured share of max-pooled values unchanged by a one-pixel downward shift.
 
@@ -324,7 +324,7 @@ def check_5(unchanged_2: Any, unchanged_4: Any) -> str:
     Examples
     --------
     >>> check_5(..., ...)
-    Exercise 02.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise pooling.5: not attempted yet: replace `...` with your answer.
     """
     dtypes = ("float32", "float64")
     for pool_size, answer in ((2, unchanged_2), (4, unchanged_4)):
@@ -360,8 +360,8 @@ def check_5(unchanged_2: Any, unchanged_4: Any) -> str:
     )
 
 
-# ------------------------------------------------------------ 02.6: depthwise max pooling
-@exercise("02.6")
+# ------------------------------------------------------------ pooling.6: depthwise max pooling
+@exercise("pooling.6")
 def check_6(depthwise_max_pool: Any) -> str:
     """Check a NumPy ``depthwise_max_pool(x, pool_size)`` against ``DepthwiseMaxPool2D``.
 
@@ -378,7 +378,7 @@ def check_6(depthwise_max_pool: Any) -> str:
     Examples
     --------
     >>> check_6(...)
-    Exercise 02.6: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise pooling.6: not attempted yet: replace `...` with your answer.
     """
     name = "depthwise_max_pool"
     for seed, (shape, pool_size) in enumerate(DEPTHWISE_CASES):

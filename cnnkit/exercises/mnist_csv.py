@@ -1,8 +1,8 @@
 """Checks for notebook 03's exercises: a CNN on MNIST digits, counted, sized and trained.
 
-Exercise 03.1 counts the parameters of a variant of the notebook's network (5 x 5 "valid"
-convolutions), 03.2 works out receptive fields, 03.3 the multiply-adds of three layers, 03.4
-builds and trains a CNN under a parameter budget, and 03.5 is an experiment: the validation
+Exercise mnist_csv.1 counts the parameters of a variant of the notebook's network (5 x 5 "valid"
+convolutions), mnist_csv.2 works out receptive fields, mnist_csv.3 the multiply-adds of three layers, mnist_csv.4
+builds and trains a CNN under a parameter budget, and mnist_csv.5 is an experiment: the validation
 accuracy after the same number of epochs with batches of 64 and of 1,000 images. The oracles
 (Keras' parameter counts and output shapes, ``cnnkit.reference.receptive_field``, the bundled
 MNIST sample's test digits) are computed when a check runs.
@@ -36,17 +36,17 @@ import keras
 import numpy as np
 from keras import layers
 
-#: Exercise 03.4: the most parameters the learner's CNN may have.
+#: Exercise mnist_csv.4: the most parameters the learner's CNN may have.
 PARAMETER_BUDGET = 20_000
-#: Exercise 03.4: the least accuracy on the bundled sample's 1,000 test digits.
+#: Exercise mnist_csv.4: the least accuracy on the bundled sample's 1,000 test digits.
 ACCURACY_FLOOR = 0.93
-#: Exercise 03.4: the floor in quick mode, where the exercise trains for fewer epochs.
+#: Exercise mnist_csv.4: the floor in quick mode, where the exercise trains for fewer epochs.
 QUICK_ACCURACY_FLOOR = 0.70
-#: Exercise 03.5: the two batch sizes compared.
+#: Exercise mnist_csv.5: the two batch sizes compared.
 BATCH_SIZES = (64, 1000)
 
 
-# ------------------------------------------------------------------ 03.1: parameter counts
+# ------------------------------------------------------------------ mnist_csv.1: parameter counts
 def _variant_5x5() -> keras.Model:
     """The notebook's model with 5 x 5 "valid" convolutions instead of 3 x 3 "same" ones."""
     return keras.Sequential(
@@ -64,7 +64,7 @@ def _variant_5x5() -> keras.Model:
     )
 
 
-@exercise("03.1")
+@exercise("mnist_csv.1")
 def check_1(counts: Any) -> str:
     """Check the parameter counts of the four layers with weights of the 5 x 5 "valid" variant.
 
@@ -86,7 +86,7 @@ def check_1(counts: Any) -> str:
     Examples
     --------
     >>> check_1(...)
-    Exercise 03.1: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise mnist_csv.1: not attempted yet: replace `...` with your answer.
     """
     entries = answer_entries(counts, 4, "`counts`", "conv1, conv2, dense, output")
     model = _variant_5x5()
@@ -131,7 +131,7 @@ def check_1(counts: Any) -> str:
     )
 
 
-# ------------------------------------------------------------------ 03.2: receptive fields
+# ------------------------------------------------------------------ mnist_csv.2: receptive fields
 def _lean_cnn() -> keras.Model:
     """The notebook's lean model (section 7), after keras-io's Simple MNIST convnet."""
     return keras.Sequential(
@@ -185,7 +185,7 @@ def _field_mistakes(stack: list[tuple[int, int, bool]]) -> dict[str, int]:
     return {hint: value for hint, value in mistakes.items() if value != field}
 
 
-@exercise("03.2")
+@exercise("mnist_csv.2")
 def check_2(fields: Any) -> str:
     """Check the receptive fields of three layers of the notebook's two networks.
 
@@ -207,7 +207,7 @@ def check_2(fields: Any) -> str:
     Examples
     --------
     >>> check_2(...)
-    Exercise 03.2: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise mnist_csv.2: not attempted yet: replace `...` with your answer.
     """
     entries = answer_entries(fields, 3, "`fields`", "mnist_cnn's conv2d_1, lean_conv2, lean_pool2")
     big, lean = mnist_cnn(), _lean_cnn()
@@ -233,7 +233,7 @@ def check_2(fields: Any) -> str:
     )
 
 
-# -------------------------------------------------------------------- 03.3: multiply-adds
+# -------------------------------------------------------------------- mnist_csv.3: multiply-adds
 def _multiply_adds(layer: keras.layers.Layer) -> int:
     """Multiply-adds of one Conv2D or Dense layer for one input, biases left out."""
     if isinstance(layer, layers.Conv2D):
@@ -243,7 +243,7 @@ def _multiply_adds(layer: keras.layers.Layer) -> int:
     return layer.input.shape[-1] * layer.units
 
 
-@exercise("03.3")
+@exercise("mnist_csv.3")
 def check_3(multiply_adds: Any) -> str:
     """Check the multiply-adds of ``mnist_cnn``'s two convolutions and its Dense(128) layer.
 
@@ -265,7 +265,7 @@ def check_3(multiply_adds: Any) -> str:
     Examples
     --------
     >>> check_3(...)
-    Exercise 03.3: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise mnist_csv.3: not attempted yet: replace `...` with your answer.
     """
     entries = answer_entries(multiply_adds, 3, "`multiply_adds`", "conv2d, conv2d_1, dense")
     model = mnist_cnn()
@@ -310,8 +310,8 @@ def check_3(multiply_adds: Any) -> str:
     )
 
 
-# --------------------------------------------------------------- 03.4: a CNN under budget
-@exercise("03.4")
+# --------------------------------------------------------------- mnist_csv.4: a CNN under budget
+@exercise("mnist_csv.4")
 def check_4(model: Any) -> str:
     """Check a trained CNN for MNIST digits under a parameter budget.
 
@@ -334,7 +334,7 @@ def check_4(model: Any) -> str:
     Examples
     --------
     >>> check_4(...)
-    Exercise 03.4: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise mnist_csv.4: not attempted yet: replace `...` with your answer.
     """
     model = as_model(model, name="your CNN")
     check_classifier_shapes(model, "your CNN")
@@ -357,8 +357,8 @@ def check_4(model: Any) -> str:
     )
 
 
-# ----------------------------------------------------------- 03.5: batch size experiment
-@exercise("03.5")
+# ----------------------------------------------------------- mnist_csv.5: batch size experiment
+@exercise("mnist_csv.5")
 def check_5(history_64: Any, history_1000: Any, better: Any) -> str:
     """Check the batch-size experiment: batches of 64 vs 1,000 for the same number of epochs.
 
@@ -386,7 +386,7 @@ def check_5(history_64: Any, history_1000: Any, better: Any) -> str:
     Examples
     --------
     >>> check_5(..., ..., ...)
-    Exercise 03.5: not attempted yet: replace the `...` with your answer and run the cell again.
+    Exercise mnist_csv.5: not attempted yet: replace `...` with your answer.
     """
     small, small_epochs = final_validation_accuracy(history_64, "`history_64`")
     large, large_epochs = final_validation_accuracy(history_1000, "`history_1000`")

@@ -1,8 +1,8 @@
-"""Notebook 05's exercise checks accept right answers in other forms and explain wrong ones."""
+"""The exercise checks accept right answers in other forms and explain wrong ones."""
 
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit import reference
-from cnnkit.exercises import nb05
+from cnnkit.exercises import conv_as_matmul
 from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED
 
 import keras
@@ -13,10 +13,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from verdicts import assert_wrong
 
 
-# ------------------------------------------------------------------- 05.1: shapes
+# ------------------------------------------------------------------- conv_as_matmul.1: shapes
 def test_shapes_accept_arrays_and_lists():
-    assert nb05.check_1(np.array([2048, 75]), [576.0, 784.0]).status == CORRECT
-    assert nb05.check_1(keras.ops.convert_to_tensor([2048, 75]), (np.int64(576), 784))
+    assert conv_as_matmul.check_1(np.array([2048, 75]), [576.0, 784.0]).status == CORRECT
+    assert conv_as_matmul.check_1(keras.ops.convert_to_tensor([2048, 75]), (np.int64(576), 784))
 
 
 @pytest.mark.parametrize(
@@ -34,10 +34,10 @@ def test_shapes_accept_arrays_and_lists():
     ],
 )
 def test_shapes_name_the_mistake(patches, matrix, words):
-    assert_wrong(nb05.check_1(patches, matrix), *words)
+    assert_wrong(conv_as_matmul.check_1(patches, matrix), *words)
 
 
-# ------------------------------------------------------------------- 05.2: im2col
+# ------------------------------------------------------------------- conv_as_matmul.2: im2col
 def windows_im2col(x, kernel_size, strides, padding):
     """Another correct form: every window at once with sliding_window_view."""
     pads = [
@@ -52,7 +52,7 @@ def windows_im2col(x, kernel_size, strides, padding):
 
 
 def test_im2col_accepts_another_correct_form():
-    assert nb05.check_2(windows_im2col).status == CORRECT
+    assert conv_as_matmul.check_2(windows_im2col).status == CORRECT
 
 
 def channels_first_columns(x, kernel_size, strides, padding):
@@ -85,16 +85,16 @@ def padded_on_the_wrong_side(x, kernel_size, strides, padding):
     ],
 )
 def test_im2col_names_the_mistake(im2col, words):
-    assert_wrong(nb05.check_2(im2col), *words)
+    assert_wrong(conv_as_matmul.check_2(im2col), *words)
 
 
 def test_im2col_with_an_unwritten_body_is_not_attempted():
     def my_im2col(x, kernel_size, strides, padding): ...
 
-    assert nb05.check_2(my_im2col).status == NOT_ATTEMPTED
+    assert conv_as_matmul.check_2(my_im2col).status == NOT_ATTEMPTED
 
 
-# ------------------------------------------------------------------- 05.3: conv as GEMM
+# ------------------------------------------------------------------- conv_as_matmul.3: conv as GEMM
 def einsum_gemm(x, kernel, bias, strides, padding):
     """Another correct form: cnnkit's im2col, the product written as an einsum, a tensor out."""
     kh, kw, _, filters = kernel.shape
@@ -113,7 +113,7 @@ def scrambled_gemm(x, kernel, bias, strides, padding):
 
 
 def test_conv2d_gemm_accepts_another_correct_form():
-    assert nb05.check_3(einsum_gemm).status == CORRECT
+    assert conv_as_matmul.check_3(einsum_gemm).status == CORRECT
 
 
 @pytest.mark.parametrize(
@@ -125,19 +125,19 @@ def test_conv2d_gemm_accepts_another_correct_form():
     ],
 )
 def test_conv2d_gemm_names_the_mistake(conv2d_gemm, words):
-    assert_wrong(nb05.check_3(conv2d_gemm), *words)
+    assert_wrong(conv_as_matmul.check_3(conv2d_gemm), *words)
 
 
 def test_conv2d_gemm_with_an_unwritten_body_is_not_attempted():
     def conv2d_gemm(x, kernel, bias, strides, padding):
         raise NotImplementedError
 
-    assert nb05.check_3(conv2d_gemm).status == NOT_ATTEMPTED
+    assert conv_as_matmul.check_3(conv2d_gemm).status == NOT_ATTEMPTED
 
 
-# ------------------------------------------------------------------- 05.4: conv matrix
+# ------------------------------------------------------------------- conv_as_matmul.4: conv matrix
 def test_conv_matrix_accepts_the_flipped_toeplitz_matrix():
-    assert nb05.check_4(lambda k, s: reference.toeplitz_matrix(k[::-1, ::-1], s, "valid"))
+    assert conv_as_matmul.check_4(lambda k, s: reference.toeplitz_matrix(k[::-1, ::-1], s, "valid"))
 
 
 def test_conv_matrix_accepts_a_sparse_matrix():
@@ -146,7 +146,7 @@ def test_conv_matrix_accepts_a_sparse_matrix():
             reference.toeplitz_matrix(kernel[::-1, ::-1], input_shape, "valid")
         )
 
-    assert nb05.check_4(sparse).status == CORRECT
+    assert conv_as_matmul.check_4(sparse).status == CORRECT
 
 
 def test_conv_matrix_accepts_columns_of_the_convolved_unit_images():
@@ -156,7 +156,7 @@ def test_conv_matrix_accepts_columns_of_the_convolved_unit_images():
         units = np.eye(h * w).reshape(h * w, h, w, 1)
         return reference.conv2d(units, kernel[:, :, None, None]).reshape(h * w, -1).T
 
-    assert nb05.check_4(by_unit_images).status == CORRECT
+    assert conv_as_matmul.check_4(by_unit_images).status == CORRECT
 
 
 @pytest.mark.parametrize(
@@ -172,16 +172,16 @@ def test_conv_matrix_accepts_columns_of_the_convolved_unit_images():
     ],
 )
 def test_conv_matrix_names_the_mistake(conv_matrix, words):
-    assert_wrong(nb05.check_4(conv_matrix), *words)
+    assert_wrong(conv_as_matmul.check_4(conv_matrix), *words)
 
 
 def test_conv_matrix_with_an_unwritten_body_is_not_attempted():
     def conv_matrix(kernel, input_shape): ...
 
-    assert nb05.check_4(conv_matrix).status == NOT_ATTEMPTED
+    assert conv_as_matmul.check_4(conv_matrix).status == NOT_ATTEMPTED
 
 
-# ------------------------------------------------------------------- 05.5: transposed conv
+# ------------------------------------------------------------------- conv_as_matmul.5: transposed conv
 def dilate_and_correlate(x, kernel, strides):
     """Another correct form: spread the pixels `strides` apart, pad, correlate with the rotated
     kernel (in and out channels swapped): the textbook identity, no stamping."""
@@ -194,7 +194,7 @@ def dilate_and_correlate(x, kernel, strides):
 
 
 def test_conv_transpose_accepts_another_correct_form():
-    assert nb05.check_5(dilate_and_correlate).status == CORRECT
+    assert conv_as_matmul.check_5(dilate_and_correlate).status == CORRECT
 
 
 def channels_swapped(x, kernel, strides):
@@ -214,10 +214,10 @@ def channels_swapped(x, kernel, strides):
     ],
 )
 def test_conv_transpose_names_the_mistake(conv_transpose, words):
-    assert_wrong(nb05.check_5(conv_transpose), *words)
+    assert_wrong(conv_as_matmul.check_5(conv_transpose), *words)
 
 
 def test_conv_transpose_with_an_unwritten_body_is_not_attempted():
     def conv_transpose(x, kernel, strides): ...
 
-    assert nb05.check_5(conv_transpose).status == NOT_ATTEMPTED
+    assert conv_as_matmul.check_5(conv_transpose).status == NOT_ATTEMPTED
