@@ -1,4 +1,5 @@
-"""Command line: ``python -m cnnkit`` fetch-mnist, fetch-cifar10, idx-to-csv, idx-dir-to-csv."""
+"""Command line: ``python -m cnnkit`` fetch-mnist, fetch-fashion-mnist, fetch-cifar10, idx-to-csv,
+idx-dir-to-csv."""
 
 import argparse
 import logging
@@ -22,6 +23,14 @@ def main(argv: list[str] | None = None) -> int:
         "--directory", type=Path, help="output folder (default: mnist/ in the data home)"
     )
     fetch.add_argument("--data-home", type=Path, help=DATA_HOME_HELP)
+
+    fashion = commands.add_parser(
+        "fetch-fashion-mnist", help="download Fashion-MNIST and convert to CSV (MD5-checked)"
+    )
+    fashion.add_argument(
+        "--directory", type=Path, help="output folder (default: fashion-mnist/ in the data home)"
+    )
+    fashion.add_argument("--data-home", type=Path, help=DATA_HOME_HELP)
 
     cifar = commands.add_parser(
         "fetch-cifar10", help="download the full CIFAR-10 (binary version, 170 MB, MD5-checked)"
@@ -49,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fetch-mnist":
             out = data.fetch_mnist(args.directory, data_home=args.data_home)
+        elif args.command == "fetch-fashion-mnist":
+            out = data.fetch_fashion_mnist(args.directory, data_home=args.data_home)
         elif args.command == "fetch-cifar10":
             out = data.fetch_cifar10(data_home=args.data_home, url=args.url)
         elif args.command == "idx-to-csv":

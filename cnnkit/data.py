@@ -30,7 +30,6 @@ from cnnkit.digits_csv import (
     GET_DIGITS_HELP,
     N_COLUMNS,
     N_PIXELS,
-    pixels_to_images,
     read_digits_csv,
     write_digits_csv,
 )
@@ -43,12 +42,17 @@ __all__ = [
     "CIFAR10_CLASSES",
     "CIFAR10_MD5",
     "CIFAR10_URL",
+    "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_FILES",
     "FASHION_MNIST_IDX_DIR",
+    "FASHION_MNIST_MIRRORS",
+    "MNIST_CSV_DATASETS",
     "MNIST_FILES",
     "MNIST_MIRRORS",
     "N_COLUMNS",
     "N_PIXELS",
     "fetch_cifar10",
+    "fetch_fashion_mnist",
     "fetch_mnist",
     "find_cifar10",
     "find_mnist_csv",
@@ -58,6 +62,7 @@ __all__ = [
     "load_cifar10",
     "load_mnist_csv",
     "load_sample_images",
+    "mnist_csv_available",
     "read_cifar10_bin",
     "read_digits_csv",
     "read_idx",
@@ -74,6 +79,18 @@ MNIST_FILES = {
     "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
     "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
+# Fashion-MNIST's four files (Zalando Research, MIT licence) with the MD5 sums its authors
+# publish (github.com/zalandoresearch/fashion-mnist), tried on each mirror in order.
+FASHION_MNIST_FILES = {
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+FASHION_MNIST_MIRRORS = (
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+)
 MNIST_MIRRORS = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -105,72 +122,124 @@ def load_sample_images() -> np.ndarray:
 
 # ----------------------------------------------------------------------- MNIST loading
 
+#: The digit CSV data sets a notebook can name, and the folder each lives in (in the data home).
+MNIST_CSV_DATASETS = {
+    "mnist": "mnist",
+    "mnist-sample": "mnist_sample",
+    "fashion-mnist": "fashion-mnist",
+}
+#: Fashion-MNIST's class names, in label order (Xiao, Rasul & Vollgraf, 2017).
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
 
 def find_mnist_csv(
-    directory: str | os.PathLike | None = None, *, data_home: str | os.PathLike | None = None
+    dataset: str | os.PathLike = "mnist", *, data_home: str | os.PathLike | None = None
 ) -> tuple[Path, Path, str]:
-    """Find the digit CSV data set to use, and say which one it is and why.
-
-    The choice is, in order: ``directory``; the folder in the ``CNNKIT_DATA`` environment
-    variable (unless ``data_home`` is given); the full MNIST in the data home's ``mnist/``
-    if :func:`fetch_mnist` has fetched it; else the bundled 5000-digit sample in the data
-    home's ``mnist_sample/``. The data home is ``data_home``, else ``$CNNKIT_DATA_HOME``,
-    else the repository's ``data/`` (see :func:`get_data_home`).
+    """Find the digit CSV files of a data set, and say which data set they are.
 
     Parameters
     ----------
-    directory : str or path-like, optional
-        A folder holding ``train.csv`` and ``test.csv`` (or ``.csv.gz``).
+    dataset : {"mnist", "mnist-sample", "fashion-mnist"} or path-like, default="mnist"
+        ``"mnist"``: the full MNIST in the data home's ``mnist/`` if :func:`fetch_mnist` has
+        fetched it, else the bundled 5,000-digit sample. ``"mnist-sample"``: always the
+        bundled sample. ``"fashion-mnist"``: the data home's ``fashion-mnist/``, which
+        :func:`fetch_fashion_mnist` fills, or which is converted once from Debian's
+        ``dataset-fashion-mnist`` package where that is installed. Anything else is a folder
+        holding ``train.csv`` and ``test.csv`` (or ``.csv.gz``).
     data_home : str or path-like, optional
-        The data home to look in; an explicit value also overrides ``CNNKIT_DATA``.
+        The data home (see :func:`get_data_home`).
 
     Returns
     -------
     train_file, test_file : Path
         The training and test CSV files.
     description : str
-        One sentence that says which data set it is and why it was chosen.
+        One sentence that says which data set it is.
 
     Raises
     ------
     FileNotFoundError
-        If there is no data home, or the folder lacks a train or test file; the message
-        says how to get the data.
+        If the data set is not there; the message says how to get it.
 
     Examples
     --------
-    >>> train_file, test_file, why = find_mnist_csv(get_data_home() / "mnist_sample")
+    >>> train_file, test_file, about = find_mnist_csv("mnist-sample")
     >>> train_file.name, test_file.name
     ('train.csv.gz', 'test.csv.gz')
     """
-    if directory is not None:
-        folder, why = Path(directory), f"digit CSV files in {directory} (given as argument)"
-    elif data_home is None and os.environ.get("CNNKIT_DATA"):
-        folder = Path(os.environ["CNNKIT_DATA"])
-        why = f"digit CSV files in {folder} (from the CNNKIT_DATA environment variable)"
-    else:
-        home = get_data_home(data_home)
-        full = home / "mnist"
-        if _split_file(full, "train") and _split_file(full, "test"):
-            folder = full
-            where = display_path(home, "mnist")
-            why = f"the full MNIST (60,000 + 10,000 digits) fetched into {where}"
-        else:
-            folder = home / "mnist_sample"
-            why = (
-                f"the bundled MNIST sample in {display_path(home, 'mnist_sample')} (4,000 "
-                "training + 1,000 test digits; run `python -m cnnkit fetch-mnist` for the full "
-                "70,000)"
+    if not isinstance(dataset, str) or dataset not in MNIST_CSV_DATASETS:
+        folder = Path(dataset)
+        return (*_split_files(folder), f"the digit CSV files in {folder}")
+    home = get_data_home(data_home)
+    folder = home / MNIST_CSV_DATASETS[dataset]
+    where = display_path(home, MNIST_CSV_DATASETS[dataset])
+    if dataset == "fashion-mnist":
+        if not _has_splits(folder) and _has_idx_files(FASHION_MNIST_IDX_DIR):
+            logger.info("cnnkit.data: converting %s to CSV in %s", FASHION_MNIST_IDX_DIR, folder)
+            idx_dir_to_csv(FASHION_MNIST_IDX_DIR, folder)
+        if not _has_splits(folder):
+            raise FileNotFoundError(
+                f"Fashion-MNIST is not in {folder}. Run `python -m cnnkit fetch-fashion-mnist` "
+                "(needs a network), or on Debian/Ubuntu `sudo apt-get install "
+                "dataset-fashion-mnist`."
             )
+        return (*_split_files(folder), f"Fashion-MNIST (70,000 clothing images) in {where}")
+    if dataset == "mnist" and _has_splits(folder):
+        return (*_split_files(folder), f"the full MNIST (60,000 + 10,000 digits) in {where}")
+    sample = home / MNIST_CSV_DATASETS["mnist-sample"]
+    about = (
+        f"the bundled MNIST sample in {display_path(home, 'mnist_sample')} (4,000 training "
+        "+ 1,000 test digits"
+    )
+    if dataset == "mnist":
+        about += "; run `python -m cnnkit fetch-mnist` for the full 70,000"
+    return (*_split_files(sample), about + ")")
+
+
+def mnist_csv_available(dataset: str, *, data_home: str | os.PathLike | None = None) -> bool:
+    """Whether :func:`load_mnist_csv` can load `dataset` here without a download.
+
+    Examples
+    --------
+    >>> mnist_csv_available("mnist-sample")
+    True
+    """
+    try:
+        find_mnist_csv(dataset, data_home=data_home)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _has_splits(directory: Path) -> bool:
+    return all(_split_file(directory, split) for split in ("train", "test"))
+
+
+def _has_idx_files(directory: Path) -> bool:
+    return all((directory / name).is_file() for name in FASHION_MNIST_FILES)
+
+
+def _split_files(directory: Path) -> tuple[Path, Path]:
     files = []
     for split in ("train", "test"):
-        path = _split_file(folder, split)
+        path = _split_file(directory, split)
         if path is None:
             raise FileNotFoundError(
-                f"No {split}.csv or {split}.csv.gz in {folder}. {GET_DIGITS_HELP}"
+                f"No {split}.csv or {split}.csv.gz in {directory}. {GET_DIGITS_HELP}"
             )
         files.append(path)
-    return files[0], files[1], why
+    return files[0], files[1]
 
 
 def _split_file(directory: Path, split: str) -> Path | None:
@@ -181,66 +250,59 @@ def _split_file(directory: Path, split: str) -> Path | None:
 
 
 def load_mnist_csv(
-    directory: str | os.PathLike | None = None,
+    dataset: str | os.PathLike = "mnist",
     n_valid: int = 5000,
     *,
     cache: bool = True,
     data_home: str | os.PathLike | None = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Load a digit CSV data set as training, validation and test arrays.
+    """Load a digit CSV data set as training, validation and test arrays of raw pixels.
 
-    As in the course's seed code, the first ``n_valid`` rows of the training file are the
+    As in Géron's chapter 14, the first ``n_valid`` rows of the training file are the
     validation set; for small files this is capped at 10% of the rows (400 of the bundled
-    sample's 4000).
+    sample's 4,000).
 
     Parameters
     ----------
-    directory : str or path-like, optional
-        Folder with ``train.csv`` and ``test.csv`` (or ``.csv.gz``). None picks, in
-        order: ``$CNNKIT_DATA``, the full MNIST in the data home's ``mnist/`` if fetched,
-        else the bundled sample (see :func:`find_mnist_csv`). The choice is logged at INFO
-        level.
+    dataset : {"mnist", "mnist-sample", "fashion-mnist"} or path-like, default="mnist"
+        Which data set (see :func:`find_mnist_csv`), or a folder of ``train.csv`` and
+        ``test.csv``. The choice is logged at INFO level.
     n_valid : int, default=5000
         Number of leading training rows used for validation (at most 10% of the rows).
     cache : bool, default=True
         Reuse parsed arrays saved beside the CSV files (see :func:`read_digits_csv`).
     data_home : str or path-like, optional
-        The data home (see :func:`get_data_home`); an explicit value overrides
-        ``CNNKIT_DATA``.
+        The data home (see :func:`get_data_home`).
 
     Returns
     -------
     (X_train, y_train), (X_valid, y_valid), (X_test, y_test)
-        Images as float32 arrays of shape (n, 28, 28, 1) scaled to [0, 1]; labels as
-        int64 arrays of shape (n,).
+        Images as uint8 arrays of shape (n, 28, 28, 1), the pixels 0..255 as in the file
+        (the course's models scale them with a ``Rescaling`` layer); labels as int64 arrays
+        of shape (n,).
 
     Raises
     ------
     FileNotFoundError
-        If there is no data home or a train or test file is missing; the message says how
-        to get the data.
+        If the data set is not there; the message says how to get it.
     ValueError
         If ``n_valid`` is negative, or a file is malformed (see :func:`read_digits_csv`).
 
     Examples
     --------
-    >>> sample = get_data_home() / "mnist_sample"  # load_mnist_csv() picks it unless fetched
-    >>> (X_train, y_train), (X_valid, y_valid), (X_test, y_test) = load_mnist_csv(sample)
-    >>> X_train.shape, X_valid.shape, X_test.shape
-    ((3600, 28, 28, 1), (400, 28, 28, 1), (1000, 28, 28, 1))
+    >>> (X_train, y_train), (X_valid, y_valid), (X_test, y_test) = load_mnist_csv("mnist-sample")
+    >>> X_train.shape, X_valid.shape, X_test.shape, X_train.dtype
+    ((3600, 28, 28, 1), (400, 28, 28, 1), (1000, 28, 28, 1), dtype('uint8'))
     """
     if n_valid < 0:
         raise ValueError(f"n_valid must be 0 or more, got {n_valid}.")
-    train_file, test_file, description = find_mnist_csv(directory, data_home=data_home)
+    train_file, test_file, description = find_mnist_csv(dataset, data_home=data_home)
     logger.info("cnnkit.data: using %s", description)
     X, y = read_digits_csv(train_file, cache=cache)
     X_test, y_test = read_digits_csv(test_file, cache=cache)
     n_valid = min(n_valid, len(X) // 10)
-    return (
-        (pixels_to_images(X[n_valid:]), y[n_valid:]),
-        (pixels_to_images(X[:n_valid]), y[:n_valid]),
-        (pixels_to_images(X_test), y_test),
-    )
+    images, test_images = X.reshape(-1, 28, 28, 1), X_test.reshape(-1, 28, 28, 1)
+    return (images[n_valid:], y[n_valid:]), (images[:n_valid], y[:n_valid]), (test_images, y_test)
 
 
 # ------------------------------------------------------------------------------- download
@@ -291,10 +353,71 @@ def fetch_mnist(
         load_mnist_csv()                   # now picks the full MNIST
     """
     directory = Path(directory) if directory is not None else get_data_home(data_home) / "mnist"
+    return _fetch_idx_as_csv(directory, MNIST_FILES, mirrors, "sha256", progress)
+
+
+def fetch_fashion_mnist(
+    directory: str | os.PathLike | None = None,
+    *,
+    data_home: str | os.PathLike | None = None,
+    mirrors: Sequence[str] = FASHION_MNIST_MIRRORS,
+    progress: bool = True,
+) -> Path:
+    """Download Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017) and convert it to CSV.
+
+    Works like :func:`fetch_mnist`: the four official IDX files are checked against the MD5
+    sums their authors publish before they are renamed into place, and a failed or
+    interrupted download leaves nothing behind. Nothing is downloaded if the CSV files exist.
+
+    Parameters
+    ----------
+    directory : str or path-like, optional
+        Where the ``.gz`` and CSV files go. Default: ``fashion-mnist/`` in the data home,
+        where ``load_mnist_csv("fashion-mnist")`` looks.
+    data_home : str or path-like, optional
+        The data home (see :func:`get_data_home`); used when ``directory`` is None.
+    mirrors : sequence of str, default=FASHION_MNIST_MIRRORS
+        Base URLs ending in ``/``, tried in order.
+    progress : bool, default=True
+        Show download progress on standard error.
+
+    Returns
+    -------
+    Path
+        ``directory``, holding ``train.csv`` (60,000 rows) and ``test.csv`` (10,000 rows).
+
+    Raises
+    ------
+    OSError
+        If a file could not be fetched with the right checksum from any mirror.
+
+    Examples
+    --------
+    With a network connection::
+
+        fetch_fashion_mnist()              # data/fashion-mnist/train.csv and test.csv
+        load_mnist_csv("fashion-mnist")
+    """
+    directory = (
+        Path(directory) if directory is not None else get_data_home(data_home) / "fashion-mnist"
+    )
+    return _fetch_idx_as_csv(directory, FASHION_MNIST_FILES, mirrors, "md5", progress)
+
+
+def _fetch_idx_as_csv(
+    directory: Path, files: dict[str, str], mirrors: Sequence[str], algorithm: str, progress: bool
+) -> Path:
+    """Download the four IDX `files` (name -> hash) into `directory` and convert to CSV."""
     if (directory / "train.csv").is_file() and (directory / "test.csv").is_file():
-        logger.info("MNIST CSV files already present in %s", directory)
+        logger.info("CSV files already present in %s", directory)
         return directory
     directory.mkdir(parents=True, exist_ok=True)
-    for name, sha256 in MNIST_FILES.items():
-        download([mirror + name for mirror in mirrors], directory / name, sha256, progress=progress)
+    for name, digest in files.items():
+        download(
+            [mirror + name for mirror in mirrors],
+            directory / name,
+            digest,
+            algorithm=algorithm,
+            progress=progress,
+        )
     return idx_dir_to_csv(directory, directory)

@@ -26,8 +26,8 @@ N_PIXELS = 28 * 28
 N_COLUMNS = 1 + N_PIXELS
 
 GET_DIGITS_HELP = (
-    GET_DATA_HELP + " For Fashion-MNIST install Debian's dataset-fashion-mnist and run "
-    "`python -m cnnkit idx-dir-to-csv /usr/share/datasets/fashion-mnist data/fashion-mnist`."
+    GET_DATA_HELP + " For Fashion-MNIST run `python -m cnnkit fetch-fashion-mnist`, or install "
+    "Debian's dataset-fashion-mnist."
 )
 
 _COMMA, _NEWLINE, _ZERO = ord(","), ord("\n"), ord("0")

@@ -1,4 +1,11 @@
-"""Model builders for the course. Each returns an uncompiled Keras model."""
+"""Model builders for the course. Each returns an uncompiled Keras model.
+
+Every model takes raw pixels, 0..255 as the loaders return them (``uint8`` or any numeric
+type): its first layer is a ``keras.layers.Rescaling`` named ``rescaling``, so a saved model
+needs no preprocessing that only its notebook knows about:
+``keras.models.load_model(path).predict(images)`` is right for images straight from
+``cnnkit.data``. Digit models scale to [0, 1], the CIFAR-10 models to [-1, 1].
+"""
 
 import keras
 from keras import layers
@@ -32,6 +39,7 @@ def mnist_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), n_classes: int = 
     return keras.Sequential(
         [
             keras.Input(shape=input_shape),
+            layers.Rescaling(1 / 255, name="rescaling"),
             layers.Conv2D(32, 3, padding="same", activation="relu"),
             layers.Conv2D(64, 3, padding="same", activation="relu"),
             layers.MaxPool2D(2),
@@ -85,6 +93,7 @@ def resnet34(
 
     model = keras.Sequential(name="resnet34")
     model.add(keras.Input(shape=input_shape))
+    model.add(layers.Rescaling(1 / 255, name="rescaling"))
     model.add(layers.Conv2D(64, 7, strides=2, padding="same", use_bias=False, name="stem_conv"))
     model.add(layers.BatchNormalization(momentum=bn_momentum, name="stem_bn"))
     model.add(layers.Activation("relu", name="stem_relu"))
@@ -193,6 +202,7 @@ def lenet5(
     return keras.Sequential(
         [
             keras.Input(shape=shape),
+            layers.Rescaling(1 / 255, name="rescaling"),
             layers.Conv2D(6, 5, padding="same", activation=activation, name="c1_conv"),
             pool(2, strides=2, name="s2_pool"),
             layers.Conv2D(16, 5, activation=activation, name="c3_conv"),
@@ -240,6 +250,7 @@ def simple_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), n_classes: int =
     return keras.Sequential(
         [
             keras.Input(shape=input_shape),
+            layers.Rescaling(1 / 127.5, offset=-1, name="rescaling"),
             layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1"),
             layers.MaxPool2D(2, name="pool1"),
             layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2"),
@@ -359,6 +370,7 @@ def cifar_cnn(
         )
     model = keras.Sequential(name="cifar_cnn_augmented" if augment else "cifar_cnn")
     model.add(keras.Input(shape=input_shape))
+    model.add(layers.Rescaling(1 / 127.5, offset=-1, name="rescaling"))
     if augment:
         model.add(cifar_augmentation())
     for s, stage in enumerate(stages, start=1):

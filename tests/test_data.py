@@ -169,35 +169,43 @@ def test_read_digits_csv_cache_reused_and_invalidated(tmp_path):
 # ------------------------------------------------------------------------ load_mnist_csv
 
 
-def test_load_mnist_csv_bundled_sample_split_shapes_and_scaling():
+def test_load_mnist_csv_bundled_sample_split_shapes_and_raw_pixels():
     (X_train, y_train), (X_valid, y_valid), (X_test, y_test) = data.load_mnist_csv(
         SAMPLE_DIR, cache=False
     )
     assert X_train.shape == (3600, 28, 28, 1) and X_valid.shape == (400, 28, 28, 1)
     assert X_test.shape == (1000, 28, 28, 1)
     for X in (X_train, X_valid, X_test):
-        assert X.dtype == np.float32 and X.min() == 0.0 and X.max() == 1.0
+        assert X.dtype == np.uint8 and X.min() == 0 and X.max() == 255
     raw_X, raw_y = data.read_digits_csv(SAMPLE_DIR / "train.csv.gz")
-    # The first rows of the training file are the validation set, as in the seed.
+    # The first rows of the training file are the validation set, as in Géron's chapter 14.
     np.testing.assert_array_equal(y_valid, raw_y[:400])
     np.testing.assert_array_equal(y_train, raw_y[400:])
-    np.testing.assert_allclose(X_valid[0].ravel(), raw_X[0] / 255, rtol=1e-6)
+    np.testing.assert_array_equal(X_valid[0].ravel(), raw_X[0])
     assert len(y_test) == 1000
 
 
-def test_load_mnist_csv_directory_choice_and_n_valid(tmp_path, monkeypatch):
+def test_load_mnist_csv_directory_choice_and_n_valid(tmp_path):
+    write_csv(tmp_path / "train.csv", digit_rows(100, seed=4))
+    write_csv(tmp_path / "test.csv", digit_rows(20, seed=5))
+    train_file, test_file, why = data.find_mnist_csv(tmp_path)
+    assert (train_file, test_file) == (tmp_path / "train.csv", tmp_path / "test.csv")
+    assert why == f"the digit CSV files in {tmp_path}"
+    (X_train, _), (X_valid, _), (X_test, _) = data.load_mnist_csv(tmp_path, n_valid=5)
+    assert (len(X_train), len(X_valid), len(X_test)) == (95, 5, 20)
+    (X_train, _), (X_valid, _), _ = data.load_mnist_csv(tmp_path)  # 5000 capped at 10% of 100
+    assert (len(X_train), len(X_valid)) == (90, 10)
+    with pytest.raises(ValueError, match="n_valid must be 0 or more, got -1"):
+        data.load_mnist_csv(tmp_path, n_valid=-1)
+
+
+def test_an_environment_variable_no_longer_switches_every_notebook_s_data(tmp_path, monkeypatch):
+    # A data set is named by the notebook that loads it, never by the Jupyter session's
+    # environment (CNNKIT_DATA leaked Fashion-MNIST into every notebook).
     write_csv(tmp_path / "train.csv", digit_rows(100, seed=4))
     write_csv(tmp_path / "test.csv", digit_rows(20, seed=5))
     monkeypatch.setenv("CNNKIT_DATA", str(tmp_path))
-    train_file, test_file, why = data.find_mnist_csv()
-    assert (train_file, test_file) == (tmp_path / "train.csv", tmp_path / "test.csv")
-    assert "CNNKIT_DATA" in why
-    (X_train, _), (X_valid, _), (X_test, _) = data.load_mnist_csv(n_valid=5)
-    assert (len(X_train), len(X_valid), len(X_test)) == (95, 5, 20)
-    (X_train, _), (X_valid, _), _ = data.load_mnist_csv()  # 5000 capped at 10% of 100
-    assert (len(X_train), len(X_valid)) == (90, 10)
-    with pytest.raises(ValueError, match="n_valid must be 0 or more, got -1"):
-        data.load_mnist_csv(n_valid=-1)
+    assert data.find_mnist_csv("mnist-sample")[0] == SAMPLE_DIR / "train.csv.gz"
 
 
 def test_load_mnist_csv_missing_test_file_says_how_to_get_data(tmp_path):

@@ -23,7 +23,6 @@ CSV_ROW = "7," + ",".join(["0"] * 784) + "\n"
 @pytest.fixture(autouse=True)
 def no_data_env(monkeypatch):
     monkeypatch.delenv("CNNKIT_DATA_HOME", raising=False)
-    monkeypatch.delenv("CNNKIT_DATA", raising=False)
 
 
 def make_home(root, folder="mnist_sample", n_train=20, n_test=5):
@@ -95,12 +94,8 @@ def test_mnist_loader_follows_the_data_home(tmp_path, monkeypatch):
     assert len(X_train) + len(X_valid) == 30
     monkeypatch.setenv("CNNKIT_DATA_HOME", str(home))
     assert data.find_mnist_csv()[0] == home / "mnist" / "train.csv"
-    # CNNKIT_DATA (a folder of digit CSVs) beats the data home's sets ...
-    other = make_home(tmp_path / "fashion", "csv", n_train=40)
-    monkeypatch.setenv("CNNKIT_DATA", str(other / "csv"))
-    assert data.find_mnist_csv()[0] == other / "csv" / "train.csv"
-    # ... but not an explicit data_home, and never an explicit directory.
-    assert data.find_mnist_csv(data_home=home)[0] == home / "mnist" / "train.csv"
+    # "mnist-sample" is the bundled sample even where the full MNIST was fetched.
+    assert data.find_mnist_csv("mnist-sample")[0] == home / "mnist_sample" / "train.csv"
     assert data.find_mnist_csv(home / "mnist_sample")[0] == home / "mnist_sample" / "train.csv"
 
 

@@ -161,6 +161,63 @@ def test_fetch_mnist_interrupted_download_leaves_no_partial_file(
     assert list((tmp_path / "m").iterdir()) == []
 
 
+def test_fetch_fashion_mnist_checks_md5_into_the_data_home(
+    tmp_path, server, monkeypatch, mnist_files
+):
+    files, arrays = mnist_files
+    monkeypatch.setattr(
+        data, "FASHION_MNIST_FILES", {n: hashlib.md5(b).hexdigest() for n, b in files.items()}
+    )
+    tampered = dict(files)
+    tampered["t10k-labels-idx1-ubyte.gz"] = files["t10k-labels-idx1-ubyte.gz"] + b"x"
+    server.serve("/bad/", tampered)
+    server.serve("/good/", files)
+    home = tmp_path / "home"
+    out = data.fetch_fashion_mnist(
+        data_home=home, mirrors=[server.url + "/bad/", server.url + "/good/"], progress=False
+    )
+    assert out == home / "fashion-mnist"
+    assert not list(out.glob(".*part"))
+    (X_train, y_train), (X_valid, _), (X_test, y_test) = data.load_mnist_csv(
+        "fashion-mnist", data_home=home
+    )
+    np.testing.assert_array_equal(y_test, arrays["t10k-labels-idx1-ubyte.gz"])
+    images = arrays["train-images-idx3-ubyte.gz"].reshape(N_TRAIN, 28, 28, 1)
+    np.testing.assert_array_equal(np.concatenate([X_valid, X_train]), images)
+    assert "Fashion-MNIST" in data.find_mnist_csv("fashion-mnist", data_home=home)[2]
+
+
+def test_fashion_mnist_missing_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "FASHION_MNIST_IDX_DIR", tmp_path / "no-debian-package")
+    assert not data.mnist_csv_available("fashion-mnist", data_home=tmp_path)
+    with pytest.raises(FileNotFoundError, match="fetch-fashion-mnist.*dataset-fashion-mnist"):
+        data.load_mnist_csv("fashion-mnist", data_home=tmp_path)
+    assert not (tmp_path / "fashion-mnist").exists()
+
+
+def test_fashion_mnist_from_debian_s_idx_files_is_converted_once(
+    tmp_path, monkeypatch, mnist_files
+):
+    files, arrays = mnist_files
+    debian = tmp_path / "usr-share-datasets-fashion-mnist"
+    debian.mkdir()
+    for name, body in files.items():
+        (debian / name).write_bytes(body)
+    monkeypatch.setattr(data, "FASHION_MNIST_IDX_DIR", debian)
+    home = tmp_path / "home"
+    assert data.mnist_csv_available("fashion-mnist", data_home=home)
+    train_file, test_file, _ = data.find_mnist_csv("fashion-mnist", data_home=home)
+    assert (train_file, test_file) == (
+        home / "fashion-mnist" / "train.csv",
+        home / "fashion-mnist" / "test.csv",
+    )
+    X, y = data.read_digits_csv(train_file)
+    np.testing.assert_array_equal(y, arrays["train-labels-idx1-ubyte.gz"])
+    stamp = train_file.stat().st_mtime_ns
+    data.find_mnist_csv("fashion-mnist", data_home=home)
+    assert train_file.stat().st_mtime_ns == stamp
+
+
 def test_cli_idx_to_csv_and_errors(tmp_path, mnist_files, capsys):
     files, arrays = mnist_files
     for name, body in files.items():

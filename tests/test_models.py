@@ -16,6 +16,7 @@ def test_mnist_cnn_parameters_and_layer_order():
     assert model.count_params() == 1_625_866
     kinds = [type(layer).__name__ for layer in model.layers]
     assert kinds == [
+        "Rescaling",
         "Conv2D",
         "Conv2D",
         "MaxPooling2D",
@@ -25,7 +26,7 @@ def test_mnist_cnn_parameters_and_layer_order():
         "Dropout",
         "Dense",
     ]
-    assert [layer.filters for layer in model.layers[:2]] == [32, 64]
+    assert [layer.filters for layer in model.layers[1:3]] == [32, 64]
     assert model.output_shape == (None, 10)
 
 
@@ -38,6 +39,7 @@ def test_resnet34_parameters_and_layer_order():
     units += [f"stage4_unit{i}" for i in range(1, 7)]
     units += [f"stage5_unit{i}" for i in range(1, 4)]
     assert names == [
+        "rescaling",
         "stem_conv",
         "stem_bn",
         "stem_relu",
@@ -47,14 +49,14 @@ def test_resnet34_parameters_and_layer_order():
         "flatten",
         "predictions",
     ]
-    stem = model.layers[0]
+    stem = model.layers[1]
     assert (stem.filters, stem.kernel_size, stem.strides, stem.use_bias) == (
         64,
         (7, 7),
         (2, 2),
         False,
     )
-    pool = model.layers[3]
+    pool = model.layers[4]
     assert (pool.pool_size, pool.strides, pool.padding) == ((3, 3), (2, 2), "same")
     res = [layer for layer in model.layers if isinstance(layer, ResidualUnit)]
     assert [u.filters for u in res] == [64] * 3 + [128] * 4 + [256] * 6 + [512] * 3
@@ -89,9 +91,10 @@ def test_resnet34_computes_what_gerons_resnet34_computes():
     reference.set_weights(model.get_weights())
     x = rng.random((4, 28, 28, 1), dtype=np.float32)
     # The 512 features before the classifier, where a softmax cannot hide differences.
+    # cnnkit's model takes raw 0..255 pixels (its Rescaling layer), Géron's takes [0, 1].
     features, reference_features = (
-        keras.ops.convert_to_numpy(keras.Model(m.inputs, m.layers[-2].output)([x]))
-        for m in (model, reference)
+        keras.ops.convert_to_numpy(keras.Model(m.inputs, m.layers[-2].output)([images]))
+        for m, images in ((model, x * 255), (reference, x))
     )
     np.testing.assert_allclose(features, reference_features, rtol=1e-4, atol=1e-5)
     assert features.std() > 0.1  # the features are not all zero after the ReLUs

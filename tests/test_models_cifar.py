@@ -10,6 +10,7 @@ import pytest
 
 # Layer name, Keras class, output shape (without the batch axis), parameters: 32x32x3 input.
 SIMPLE_TABLE = [
+    ("rescaling", "Rescaling", (32, 32, 3), 0),
     ("conv1", "Conv2D", (32, 32, 16), 3 * 3 * 3 * 16 + 16),
     ("pool1", "MaxPooling2D", (16, 16, 16), 0),
     ("conv2", "Conv2D", (16, 16, 32), 3 * 3 * 16 * 32 + 32),
@@ -29,6 +30,7 @@ def _conv_bn_relu(stage, conv, size, c_in, c_out):
 
 
 CIFAR_TABLE = [
+    ("rescaling", "Rescaling", (32, 32, 3), 0),
     *_conv_bn_relu(1, 1, 32, 3, 32),
     ("stage1_pool", "MaxPooling2D", (16, 16, 32), 0),
     *_conv_bn_relu(2, 1, 16, 32, 64),
@@ -68,7 +70,8 @@ def test_simple_cnn_forward_pass_matches_numpy_reference():
     z = pool2d(conv2d(x, *w["conv1"], padding="same").clip(0), 2)
     z = pool2d(conv2d(z, *w["conv2"], padding="same").clip(0), 2).reshape(2, -1)
     expected = z @ w["logits"][0] + w["logits"][1]
-    logits = model.predict(x.astype(np.float32), verbose=0)
+    # The model takes raw pixels and maps 0..255 to [-1, 1]: give it x in those units.
+    logits = model.predict(((x + 1) * 127.5).astype(np.float32), verbose=0)
     np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-4)
 
 
@@ -82,9 +85,10 @@ def test_cifar_cnn_shape_table_and_parameters():
 
 def test_cifar_cnn_augmented_adds_only_the_augmentation_block():
     plain, augmented = cifar_cnn(), cifar_cnn(augment=True)
-    assert augmented.layers[0].name == "augmentation"
-    assert [layer.name for layer in augmented.layers[0].layers] == ["flip", "shift"]
-    assert _table(augmented)[1:] == CIFAR_TABLE
+    assert augmented.layers[1].name == "augmentation"
+    assert [layer.name for layer in augmented.layers[1].layers] == ["flip", "shift"]
+    table = _table(augmented)
+    assert table[:1] + table[2:] == CIFAR_TABLE
     assert augmented.count_params() == plain.count_params()
 
 
@@ -123,7 +127,8 @@ def test_cifar_cnn_inference_matches_numpy_reference():
     z = pool2d(conv_bn_relu(x, "stage1_conv1"), 2)
     z = conv_bn_relu(conv_bn_relu(z, "stage2_conv1"), "stage2_conv2").mean(axis=(1, 2))
     expected = z @ w["logits"][0] + w["logits"][1]
-    logits = model.predict(x.astype(np.float32), verbose=0)
+    # The model takes raw pixels and maps 0..255 to [-1, 1]: give it x in those units.
+    logits = model.predict(((x + 1) * 127.5).astype(np.float32), verbose=0)
     np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-4)
 
 

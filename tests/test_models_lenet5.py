@@ -10,6 +10,7 @@ import pytest
 
 # Layer name, Keras class, output shape (without the batch axis), parameters: 28x28x1 input.
 SHAPE_TABLE = [
+    ("rescaling", "Rescaling", (28, 28, 1), 0),
     ("c1_conv", "Conv2D", (28, 28, 6), 5 * 5 * 1 * 6 + 6),
     ("s2_pool", "AveragePooling2D", (14, 14, 6), 0),
     ("c3_conv", "Conv2D", (10, 10, 16), 5 * 5 * 6 * 16 + 16),
@@ -36,8 +37,8 @@ def test_lenet5_activations_and_logits():
         layer.activation.__name__ for layer in model.layers if hasattr(layer, "activation")
     ]
     assert activations == ["sigmoid"] * 4 + ["linear"]
-    assert model.layers[1].pool_size == (2, 2) and model.layers[1].strides == (2, 2)
-    assert model.layers[0].padding == "same" and model.layers[2].padding == "valid"
+    assert model.layers[2].pool_size == (2, 2) and model.layers[2].strides == (2, 2)
+    assert model.layers[1].padding == "same" and model.layers[3].padding == "valid"
 
 
 def test_lenet5_relu_max_variant_same_shapes_and_params():
@@ -78,7 +79,7 @@ def test_lenet5_forward_pass_matches_numpy_reference(activation, pooling, functi
     for name in ("c5_dense", "f6_dense"):
         z = function(z @ w[name][0] + w[name][1])
     expected = z @ w["output"][0] + w["output"][1]
-    logits = model.predict(x.astype(np.float32), verbose=0)
+    logits = model.predict((x * 255).astype(np.float32), verbose=0)  # raw pixels in
     np.testing.assert_allclose(logits, expected, rtol=1e-4, atol=1e-5)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cnnkit.data import get_data_home, load_mnist_csv
+from cnnkit.data import load_mnist_csv
 from cnnkit.exercises.checking import Mistake, as_array
 from cnnkit.runtime import quick_mode
 
@@ -147,7 +147,7 @@ def mnist_sample_test_set() -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     images : numpy.ndarray
-        Shape (1000, 28, 28, 1), values in [0, 1].
+        Shape (1000, 28, 28, 1), uint8 pixels 0..255 (models take raw pixels).
     labels : numpy.ndarray
         Shape (1000,), the digits.
 
@@ -157,7 +157,7 @@ def mnist_sample_test_set() -> tuple[np.ndarray, np.ndarray]:
     >>> images.shape, labels.shape
     ((1000, 28, 28, 1), (1000,))
     """
-    _, _, (images, labels) = load_mnist_csv(get_data_home() / "mnist_sample")
+    _, _, (images, labels) = load_mnist_csv("mnist-sample")
     return images, labels
 
 
