@@ -178,9 +178,7 @@ def test_fetch_fashion_mnist_checks_md5_into_the_data_home(
     )
     assert out == home / "fashion-mnist"
     assert not list(out.glob(".*part"))
-    (X_train, y_train), (X_valid, _), (X_test, y_test) = data.load_mnist_csv(
-        "fashion-mnist", data_home=home
-    )
+    (X_train, _), (X_valid, _), (_, y_test) = data.load_mnist_csv("fashion-mnist", data_home=home)
     np.testing.assert_array_equal(y_test, arrays["t10k-labels-idx1-ubyte.gz"])
     images = arrays["train-images-idx3-ubyte.gz"].reshape(N_TRAIN, 28, 28, 1)
     np.testing.assert_array_equal(np.concatenate([X_valid, X_train]), images)
@@ -190,7 +188,7 @@ def test_fetch_fashion_mnist_checks_md5_into_the_data_home(
 def test_fashion_mnist_missing_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "FASHION_MNIST_IDX_DIR", tmp_path / "no-debian-package")
     assert not data.mnist_csv_available("fashion-mnist", data_home=tmp_path)
-    with pytest.raises(FileNotFoundError, match="fetch-fashion-mnist.*dataset-fashion-mnist"):
+    with pytest.raises(FileNotFoundError, match=r"fetch-fashion-mnist.*dataset-fashion-mnist"):
         data.load_mnist_csv("fashion-mnist", data_home=tmp_path)
     assert not (tmp_path / "fashion-mnist").exists()
 
@@ -212,6 +210,7 @@ def test_fashion_mnist_from_debian_s_idx_files_is_converted_once(
         home / "fashion-mnist" / "test.csv",
     )
     X, y = data.read_digits_csv(train_file)
+    np.testing.assert_array_equal(X, arrays["train-images-idx3-ubyte.gz"].reshape(N_TRAIN, 784))
     np.testing.assert_array_equal(y, arrays["train-labels-idx1-ubyte.gz"])
     stamp = train_file.stat().st_mtime_ns
     data.find_mnist_csv("fashion-mnist", data_home=home)
