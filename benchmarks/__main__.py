@@ -16,7 +16,7 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "RESULTS.md"
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Benchmark cnnkit's fast path against the seed-style baseline.",
+        description="Benchmark cnnkit's fast path against the plain baseline.",
     )
     parser.add_argument(
         "--quick", action="store_true", help="tiny sizes: checks that it runs (for tests)"

@@ -1,6 +1,6 @@
 """The benchmark cases: what each variant runs, which variant is cnnkit's fast path, targets.
 
-Every case has one seed-style baseline per group (run by the ``baseline`` worker) and
+Every case has one plain baseline per group (run by the ``baseline`` worker) and
 variants run by the ``fast`` worker, which imported cnnkit first. The variant marked
 ``primary`` is cnnkit's fast path, the one the targets are checked on; the others are
 leads measured side by side (batch size, XLA).
@@ -107,7 +107,7 @@ def _csv_case(quick: bool) -> Case:
         [
             Variant(
                 "baseline",
-                "seed: pd.read_csv(header=None), .values / 255, reshape (float64)",
+                "plain: pd.read_csv(header=None), .values / 255, reshape (float64)",
                 "baseline",
                 {**p, "method": "pandas"},
             ),
@@ -153,7 +153,7 @@ def _train_variants(
     variants = [
         Variant(
             "baseline",
-            "seed: float64 arrays, batch 32, default environment",
+            "plain: float64 arrays, batch 32, default environment",
             "baseline",
             {**base, "dtype": "float64", "batch_size": 32, "jit_compile": "auto"},
         )
@@ -247,7 +247,7 @@ def _inference_case(quick: bool) -> Case:
         variants.append(
             Variant(
                 f"{model}_baseline",
-                "seed: float64 arrays, predict() default batch 32",
+                "plain: float64 arrays, predict() default batch 32",
                 "baseline",
                 {**base, "dtype": "float64", "batch_size": 32, "jit_compile": "auto"},
                 group=model,

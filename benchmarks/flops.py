@@ -1,7 +1,7 @@
 """Count a built Keras model's multiply-accumulates (MACs) per image, layer by layer.
 
 Conv2D and Dense layers are counted from their built shapes, walking nested sublayers too
-(``cnnkit.layers.ResidualUnit`` and the seed's ResidualUnit hold their convolutions as
+(``cnnkit.layers.ResidualUnit`` and the baseline's ResidualUnit hold their convolutions as
 sublayers). Other layers (batch norm, activations, pooling, additions) are a few percent
 of the work and are left out. Forward FLOPs = 2 x MACs; a training step costs about three
 forward passes (the forward pass, and the gradients with respect to inputs and weights).

@@ -21,7 +21,7 @@ class Worker:
         env = dict(os.environ)
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         if role == "baseline":
-            # The seed's default environment: TensorFlow decides oneDNN by itself.
+            # The baseline keeps TensorFlow's default environment: it decides oneDNN by itself.
             env.pop("TF_ENABLE_ONEDNN_OPTS", None)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
         self.role = role

@@ -2,7 +2,7 @@
 
 Started by the harness as ``python -m benchmarks.worker ROLE`` where ROLE is
 
-- ``baseline``: the seed's default environment. The harness removes
+- ``baseline``: TensorFlow's default environment. The harness removes
   ``TF_ENABLE_ONEDNN_OPTS`` from its environment, and this process never imports cnnkit
   (Keras and TensorFlow keep their own defaults for this CPU);
 - ``fast``: imports cnnkit first, before TensorFlow, as the notebooks do.
@@ -98,9 +98,9 @@ def sample_data(dtype: str):
     key = ("sample", dtype)
     if key not in STATE:
         if ROLE == "baseline":
-            from benchmarks import seed
+            from benchmarks import baseline
 
-            X, y = seed.load_csv(SAMPLE_TRAIN)
+            X, y = baseline.load_csv(SAMPLE_TRAIN)
         else:
             import cnnkit.data
 
@@ -117,9 +117,9 @@ def build_model(name: str, policy: str | None = None, **kwargs):
 
     keras.utils.set_random_seed(42)
     if ROLE == "baseline":
-        from benchmarks import seed
+        from benchmarks import baseline
 
-        return getattr(seed, name)(**kwargs)
+        return getattr(baseline, name)(**kwargs)
     import cnnkit.models
 
     # Layers take the global dtype policy when they are made: set it for this model only.
@@ -132,9 +132,9 @@ def build_model(name: str, policy: str | None = None, **kwargs):
 
 def compile_model(model, jit_compile):
     if ROLE == "baseline":
-        from benchmarks import seed
+        from benchmarks import baseline
 
-        seed.compile_model(model, jit_compile=jit_compile)
+        baseline.compile_model(model, jit_compile=jit_compile)
     else:
         model.compile(
             loss="sparse_categorical_crossentropy",
@@ -147,9 +147,9 @@ def compile_model(model, jit_compile):
 # ---------------------------------------------------------------------------------- CSV
 def csv_load(method: str, path: str):
     if method == "pandas":
-        from benchmarks import seed
+        from benchmarks import baseline
 
-        return seed.load_csv(path)
+        return baseline.load_csv(path)
     import cnnkit.data
 
     if method == "cnnkit_uint8":
@@ -161,15 +161,16 @@ def csv_load(method: str, path: str):
 
 
 def _images(pixels):
-    """uint8 (n, 784) -> float32 (n, 28, 28, 1) in [0, 1], as cnnkit.data.load_mnist_csv does
-    (through public NumPy only: benchmarks use no private names of cnnkit)."""
+    """uint8 (n, 784) -> float32 (n, 28, 28, 1) in [0, 1], the arrays the baseline trains on,
+    so both workers feed the same values (through public NumPy only: benchmarks use no private
+    names of cnnkit)."""
     return np.divide(pixels.reshape(-1, 28, 28, 1), np.float32(255), dtype=np.float32)
 
 
 def setup_csv(v, p):
     # Imports happen here, not inside the timed and memory-measured loads.
     if p["method"] == "pandas":
-        from benchmarks import seed  # noqa: F401  (imports pandas)
+        from benchmarks import baseline  # noqa: F401  (imports pandas)
     else:
         import cnnkit.data  # noqa: F401
     if p["method"].startswith("cnnkit_cached"):

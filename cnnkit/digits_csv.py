@@ -1,7 +1,7 @@
 """The digit CSV format: read and write it fast, with every value checked.
 
-The course's "seed" format: no header, one image per row, the label 0..9 in column 0, then
-784 pixel values 0..255 (a 28x28 image, row by row). Plain ``.csv`` and gzip-compressed
+The course's CSV format: no header, one image per row, the label 0..9 in column 0, then 784
+pixel values 0..255 (a 28x28 image, row by row). Plain ``.csv`` and gzip-compressed
 ``.csv.gz`` files are read and written.
 """
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import centre_tap, flops, machine, seed
+from benchmarks import baseline, centre_tap, flops, machine
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,14 +28,14 @@ def test_taps_on_data_counts_only_taps_inside_the_input():
 
 
 @pytest.mark.parametrize(
-    ("cnnkit_builder", "seed_builder", "macs", "params"),
+    ("cnnkit_builder", "baseline_builder", "macs", "params"),
     [
-        (cnnkit.models.mnist_cnn, seed.mnist_cnn, 16_283_392, 1_625_866),
-        (cnnkit.models.resnet34, seed.resnet34, 69_653_760, 21_300_554),
+        (cnnkit.models.mnist_cnn, baseline.mnist_cnn, 16_283_392, 1_625_866),
+        (cnnkit.models.resnet34, baseline.resnet34, 69_653_760, 21_300_554),
     ],
 )
-def test_seed_models_match_cnnkit_models(cnnkit_builder, seed_builder, macs, params):
-    ours, theirs = cnnkit_builder(), seed_builder()
+def test_baseline_models_match_cnnkit_models(cnnkit_builder, baseline_builder, macs, params):
+    ours, theirs = cnnkit_builder(), baseline_builder()
     assert ours.count_params() == theirs.count_params() == params
     counted_ours, counted_theirs = flops.count_macs(ours), flops.count_macs(theirs)
     assert counted_ours == counted_theirs
@@ -111,6 +111,6 @@ def test_quick_run_prints_a_ratio_for_every_case(tmp_path):
         assert f"| {case} |" in table
     assert "GFLOP/s" in table and "val. accuracy" in table
     assert "pixel and label sums agree): yes" in table
-    # The baseline worker keeps the seed's environment: no cnnkit, no oneDNN override.
+    # The baseline worker keeps TensorFlow's default environment: no cnnkit, no oneDNN override.
     assert "baseline: TF_ENABLE_ONEDNN_OPTS=unset, cnnkit not imported" in table
     assert "fast: TF_ENABLE_ONEDNN_OPTS=" in table and ", cnnkit imported" in table

@@ -1,12 +1,12 @@
 """Tests for cnnkit.models: layer order and shapes of the course's models, and ResNet-34
-against Géron's (the benchmarks' seed model) with the same weights."""
+against Géron's (the benchmarks' plain baseline) with the same weights."""
 
 # cnnkit goes first: it must be imported before TensorFlow (oneDNN kernels).
 import cnnkit  # noqa: F401, I001
 import keras
 import numpy as np
 
-from benchmarks import seed
+from benchmarks import baseline
 from cnnkit.layers import ResidualUnit
 from cnnkit.models import mnist_cnn, resnet34
 
@@ -77,7 +77,7 @@ def test_resnet34_options():
 
 
 def test_resnet34_computes_what_gerons_resnet34_computes():
-    # Oracle: the seed's ResNet-34 (Géron, chapter 14: plain Conv2D, a list of layers per
+    # Oracle: the benchmarks' plain ResNet-34 (Géron, chapter 14: plain Conv2D, a list of layers per
     # unit), with cnnkit's weights and moving statistics copied over.
     keras.utils.set_random_seed(0)
     model = resnet34()
@@ -87,7 +87,7 @@ def test_resnet34_computes_what_gerons_resnet34_computes():
             weight.assign(rng.normal(0.0, 0.1, weight.shape).astype("float32"))
         elif "moving_variance" in weight.path:
             weight.assign(rng.uniform(0.5, 1.5, weight.shape).astype("float32"))
-    reference = seed.resnet34()
+    reference = baseline.resnet34()
     reference.set_weights(model.get_weights())
     x = rng.random((4, 28, 28, 1), dtype=np.float32)
     # The 512 features before the classifier, where a softmax cannot hide differences.

@@ -1,9 +1,9 @@
-"""The course's seed-style code, written plainly: the baseline every benchmark compares to.
+"""The course's models and data loading written plainly: the baseline every benchmark compares to.
 
 This module never imports cnnkit, so a worker that runs it keeps TensorFlow's default
 environment (whatever ``TF_ENABLE_ONEDNN_OPTS`` TensorFlow picks for the CPU by itself).
 The models are the same architectures as ``cnnkit.models.mnist_cnn`` and
-``cnnkit.models.resnet34``, written the way the seed notebooks and Géron's book write them
+``cnnkit.models.resnet34``, written the way Géron's chapter 14 writes them
 (with ``keras.Input`` first, as Keras 3 wants).
 """
 
@@ -12,7 +12,7 @@ import pandas as pd
 
 
 def load_csv(path) -> tuple[np.ndarray, np.ndarray]:
-    """Load a digit CSV the seed's way: pandas, then ``.values / 255`` and a reshape.
+    """Load a digit CSV as Géron's chapter 14 does: pandas, then ``.values / 255``, reshape.
 
     Returns float64 images of shape (n, 28, 28, 1) in [0, 1] and int64 labels.
     """
@@ -23,7 +23,7 @@ def load_csv(path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mnist_cnn():
-    """Notebook 03's small CNN, built seed-style."""
+    """Notebook 03's small CNN, written plainly."""
     import keras
 
     return keras.Sequential(
@@ -102,7 +102,7 @@ def resnet34(bn_momentum: float = 0.99):
 
 
 def compile_model(model, jit_compile="auto") -> None:
-    """Compile as the seed does: Nadam, sparse categorical cross-entropy, accuracy."""
+    """Compile as Géron's chapter 14 does: Nadam, sparse categorical cross-entropy, accuracy."""
     model.compile(
         loss="sparse_categorical_crossentropy",
         optimizer="nadam",
