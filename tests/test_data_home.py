@@ -117,10 +117,14 @@ def test_sentences_show_repository_folders_without_machine_paths():
 
 CHECK_INSTALLED = textwrap.dedent(
     """
-    import os, sys
+    import importlib, os, pkgutil, sys
     import cnnkit
     from cnnkit import data
     assert cnnkit.__file__.startswith(sys.argv[1]), cnnkit.__file__
+    installed = sorted(m.name for m in pkgutil.walk_packages(cnnkit.__path__, "cnnkit."))
+    for name in installed:
+        importlib.import_module(name)
+    print("modules", ",".join(installed))
     try:
         data.load_mnist_csv()
     except FileNotFoundError as exc:
@@ -178,5 +182,14 @@ def test_non_editable_install_finds_no_data_outside_a_checkout_until_told(tmp_pa
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    # Every module of the checkout is in the wheel and imports (subpackages such as
+    # cnnkit.exercises included: pyproject once listed only the top-level package).
+    expected = sorted(
+        ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        for path in (REPO / "cnnkit").rglob("*.py")
+        if path.name != "__init__.py" or path.parent != REPO / "cnnkit"
+    )
+    assert f"modules {','.join(expected)}\n" in result.stdout
+    assert "cnnkit.exercises.checking" in expected
     assert "no data home: cnnkit cannot find its data" in result.stdout
     assert "loaded (3600, 28, 28, 1) (3728, 32, 32, 3) (3600, 28, 28, 1) airplane" in result.stdout
