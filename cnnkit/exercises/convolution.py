@@ -1,15 +1,15 @@
-"""Checks for notebook 01's exercises: output size, parameters, FLOPs, a kernel, conv2d.
+"""Checks for notebook 01's exercises: one layer counted, an edge kernel, flipping, conv2d.
 
-Exercise convolution.1 works out a ``Conv2D``'s output size on the notebook's photos, convolution.2 its
-parameter count and convolution.3 its multiply-adds; convolution.4 designs a 3x3 kernel that detects horizontal
-edges, checked by what it does to small test images; convolution.5 writes an NHWC convolution with
-stride and padding in NumPy. Every oracle (``keras.layers.Conv2D``, ``keras.ops.conv``,
-``cnnkit.reference``) is computed when the check runs.
+Exercise convolution.1 works out a ``Conv2D``'s output size, parameters and multiply-adds on
+the notebook's photos; convolution.2 designs a 3x3 kernel that detects horizontal edges,
+checked by what it does to small test images; convolution.3 turns a true convolution's kernel
+into the one ``Conv2D`` needs; convolution.4 writes an NHWC convolution with stride and
+padding in NumPy. Every oracle (``keras.layers.Conv2D``, ``keras.ops.conv``,
+``scipy.signal.convolve2d``, ``cnnkit.reference``) is computed when the check runs.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -25,17 +25,18 @@ from cnnkit.exercises.checking import (
 
 import keras
 import numpy as np
+import scipy.signal
 
 PHOTO = (427, 640)  # height and width of china.jpg and flower.jpg
 
-# Exercise convolution.1: Conv2D(16, kernel_size=7, strides=2) on the photos.
-SIZE_KERNEL, SIZE_STRIDE = 7, 2
-
-# Exercises convolution.2 and convolution.3: Conv2D(64, kernel_size=5, strides=2, padding="same") on the 32
+# Exercise convolution.1: Conv2D(64, kernel_size=5, strides=2, padding="same") on the 32
 # feature maps of a previous layer, (427, 640, 32).
 LAYER_FILTERS, LAYER_KERNEL, LAYER_STRIDE, LAYER_IN_CHANNELS = 64, 5, 2, 32
 
-# Exercise convolution.5: (x shape, kernel shape, strides, padding), from easy to hard.
+# Exercise convolution.3: a kernel written for a true convolution (scipy.signal.convolve2d).
+TRUE_CONVOLUTION_KERNEL = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0], [-1.0, 0.0, 0.0]])
+
+# Exercise convolution.4: (x shape, kernel shape, strides, padding), from easy to hard.
 CONV_CASES = (
     ((1, 5, 5, 1), (3, 3, 1, 1), 1, "valid"),
     ((2, 7, 9, 3), (3, 3, 3, 4), 1, "same"),
@@ -45,96 +46,48 @@ CONV_CASES = (
 )
 
 
-def _keras_size(padding: str) -> tuple[int, int]:
-    layer = keras.layers.Conv2D(16, SIZE_KERNEL, strides=SIZE_STRIDE, padding=padding)
-    return tuple(int(n) for n in layer.compute_output_shape((None, *PHOTO, 3))[1:3])
-
-
-@exercise("convolution.1")
-def check_1(valid_size: Any, same_size: Any) -> str:
-    """Check the output (height, width) of ``Conv2D(16, 7, strides=2)`` on a 427x640 photo.
-
-    The oracle is Keras' ``compute_output_shape``, with ``padding="valid"`` and ``"same"``;
-    exact integers are expected.
-
-    Parameters
-    ----------
-    valid_size, same_size : pair of int
-        ``(height, width)`` of the output with "valid" and with "same" padding.
-
-    Examples
-    --------
-    >>> check_1(..., ...)
-    Exercise convolution.1: not attempted yet: replace `...` with your answer.
-    """
-    (h, w), k, s = PHOTO, SIZE_KERNEL, SIZE_STRIDE
-    valid = _keras_size("valid")
-    compare_arrays(
-        valid_size,
-        valid,
-        name="the 'valid' output (height, width)",
-        rtol=0,
-        atol=0,
-        mistakes={
-            "did you forget the stride? Divide by S: (W - F) / S + 1": (h - k + 1, w - k + 1),
-            "that is the 'same' size; 'valid' adds no padding, P = 0": (
-                math.ceil(h / s),
-                math.ceil(w / s),
-            ),
-            "round (W - F) / S down, not up: a window that does not fit is dropped": (
-                math.ceil((h - k) / s) + 1,
-                math.ceil((w - k) / s) + 1,
-            ),
-            "did you forget the + 1 in (W - F) / S + 1?": ((h - k) // s, (w - k) // s),
-            "that is (width, height): Keras orders them (height, width)": valid[::-1],
-        },
-    )
-    same = _keras_size("same")
-    compare_arrays(
-        same_size,
-        same,
-        name="the 'same' output (height, width)",
-        rtol=0,
-        atol=0,
-        mistakes={
-            "that is the 'valid' size: 'same' pads the input with zeros": valid,
-            "'same' keeps the size only with stride 1; with stride S it gives ceil(W / S)": PHOTO,
-            "round W / S up, not down: 'same' pads so the last pixels get a window": (
-                h // s,
-                w // s,
-            ),
-            "that is (width, height): Keras orders them (height, width)": same[::-1],
-        },
-    )
-    return f"'valid' gives {valid}, 'same' gives {same}."
+def _finite(answer: Any, name: str) -> np.ndarray:
+    """`answer` as a float array, after rejecting NaN and infinite values."""
+    array = as_array(answer, name)
+    if not np.all(np.isfinite(array)):
+        raise Mistake(f"{name} contains NaN or infinite values; give finite numbers.")
+    return array
 
 
 def _layer() -> keras.layers.Conv2D:
-    """The layer of exercises convolution.2 and convolution.3, built on one (427, 640, 32) input."""
+    """The layer of exercise convolution.1, built on one (427, 640, 32) input."""
     layer = keras.layers.Conv2D(LAYER_FILTERS, LAYER_KERNEL, strides=LAYER_STRIDE, padding="same")
     layer.build((None, *PHOTO, LAYER_IN_CHANNELS))
     return layer
 
 
-@exercise("convolution.2")
-def check_2(n_params: Any) -> str:
-    """Check the parameter count of ``Conv2D(64, 5, strides=2, padding="same")`` on 32 channels.
+def _check_output_size(out_size: Any, expected: tuple[int, int]) -> None:
+    (h, w), k, s = PHOTO, LAYER_KERNEL, LAYER_STRIDE
+    _finite(out_size, "the output (height, width)")
+    compare_arrays(
+        out_size,
+        expected,
+        name="the output (height, width)",
+        rtol=0,
+        atol=0,
+        mistakes={
+            "'same' keeps the size only with stride 1; with stride S it gives ceil(W / S)": PHOTO,
+            "that is the 'valid' size, (W - F) // S + 1; 'same' pads, giving ceil(W / S)": (
+                (h - k) // s + 1,
+                (w - k) // s + 1,
+            ),
+            "round W / S up, not down: 'same' pads so the last pixels get a window": (
+                h // s,
+                w // s,
+            ),
+            "that is (width, height): Keras orders them (height, width)": expected[::-1],
+        },
+    )
 
-    The oracle is the built Keras layer's ``count_params()``; the exact integer is expected.
 
-    Parameters
-    ----------
-    n_params : int
-        Weights plus biases of the layer, on an input of shape (427, 640, 32).
-
-    Examples
-    --------
-    >>> check_2(...)
-    Exercise convolution.2: not attempted yet: replace `...` with your answer.
-    """
+def _check_parameters(n_params: Any, expected: int) -> None:
     f, k, c = LAYER_FILTERS, LAYER_KERNEL, LAYER_IN_CHANNELS
-    expected = _layer().count_params()
-    value = as_array(n_params, "the parameter count")
+    value = _finite(n_params, "the parameter count")
     if value.size == 1 and float(value.reshape(())) > 10 * expected:
         raise Mistake(
             f"the parameter count: expected {expected}, got {float(value.reshape(())):.0f}: it "
@@ -155,33 +108,14 @@ def check_2(n_params: Any) -> str:
             f"one bias per filter ({f}), not per input channel": f * k * k * c + c,
         },
     )
-    return f"{f} x ({k} x {k} x {c}) + {f} = {expected}, whatever the image size."
 
 
-@exercise("convolution.3")
-def check_3(multiply_adds: Any) -> str:
-    """Check the multiply-adds of exercise convolution.2's layer on one (427, 640, 32) input.
-
-    One multiply-add per kernel weight per output value (bias additions not counted); the
-    oracle is the Keras output shape times the weights per output value; within 0.1%.
-
-    Parameters
-    ----------
-    multiply_adds : int or float
-        The number of multiply-adds for one image.
-
-    Examples
-    --------
-    >>> check_3(...)
-    Exercise convolution.3: not attempted yet: replace `...` with your answer.
-    """
-    layer = _layer()
-    out_h, out_w, f = layer.compute_output_shape((None, *PHOTO, LAYER_IN_CHANNELS))[1:]
-    per_output = int(np.prod(layer.kernel.shape[:3]))  # 5 x 5 x 32 weights per output value
-    expected = out_h * out_w * f * per_output
+def _check_multiply_adds(multiply_adds: Any, out_h: int, out_w: int, per_output: int) -> None:
     h, w = PHOTO
+    f, c = LAYER_FILTERS, LAYER_IN_CHANNELS
+    expected = out_h * out_w * f * per_output
     valid_h, valid_w = ((n - LAYER_KERNEL) // LAYER_STRIDE + 1 for n in PHOTO)
-    c = LAYER_IN_CHANNELS
+    _finite(multiply_adds, "the multiply-adds")
     compare_number(
         multiply_adds,
         expected,
@@ -204,9 +138,43 @@ def check_3(multiply_adds: Any) -> str:
             ),
         },
     )
+
+
+@exercise("convolution.1")
+def check_1(out_size: Any, n_params: Any, multiply_adds: Any) -> str:
+    """Check the output size, parameters and multiply-adds of one ``Conv2D`` layer.
+
+    The layer is ``Conv2D(64, kernel_size=5, strides=2, padding="same")`` on an input of
+    shape (427, 640, 32). The oracles are the built Keras layer's output shape and
+    ``count_params()``; the size and the parameter count must be exact, the multiply-adds
+    (one per kernel weight per output value, biases left out) within 0.1%.
+
+    Parameters
+    ----------
+    out_size : pair of int
+        ``(height, width)`` of the layer's output.
+    n_params : int
+        Weights plus biases of the layer.
+    multiply_adds : int or float
+        The number of multiply-adds for one image.
+
+    Examples
+    --------
+    >>> check_1(..., ..., ...)
+    Exercise convolution.1: not attempted yet: replace `...` with your answer.
+    """
+    layer = _layer()
+    out_h, out_w, f = layer.compute_output_shape((None, *PHOTO, LAYER_IN_CHANNELS))[1:]
+    _check_output_size(out_size, (out_h, out_w))
+    params = layer.count_params()
+    _check_parameters(n_params, params)
+    per_output = int(np.prod(layer.kernel.shape[:3]))  # 5 x 5 x 32 weights per output value
+    _check_multiply_adds(multiply_adds, out_h, out_w, per_output)
+    total = out_h * out_w * f * per_output
     return (
-        f"{out_h} x {out_w} x {f} outputs x {per_output} weights each = {expected / 1e9:.2f} "
-        f"billion multiply-adds ({2 * expected / 1e9:.1f} GFLOPs) for one image."
+        f"the output is {out_h} x {out_w} x {f}; {params} parameters, whatever the image size; "
+        f"{out_h} x {out_w} x {f} outputs x {per_output} weights each = {total / 1e9:.2f} "
+        f"billion multiply-adds ({2 * total / 1e9:.1f} GFLOPs) for one image."
     )
 
 
@@ -220,8 +188,8 @@ def _edge_images() -> dict[str, np.ndarray]:
     }
 
 
-@exercise("convolution.4")
-def check_4(kernel: Any) -> str:
+@exercise("convolution.2")
+def check_2(kernel: Any) -> str:
     """Check a 3x3 kernel that detects horizontal edges, by its Keras Conv2D responses.
 
     On 8x8 test images (Conv2D, one filter, "valid", no bias) its response must be 0 on a
@@ -236,10 +204,10 @@ def check_4(kernel: Any) -> str:
 
     Examples
     --------
-    >>> check_4(...)
-    Exercise convolution.4: not attempted yet: replace `...` with your answer.
+    >>> check_2(...)
+    Exercise convolution.2: not attempted yet: replace `...` with your answer.
     """
-    weights = as_array(kernel, "your kernel")
+    weights = _finite(kernel, "your kernel")
     if weights.shape not in ((3, 3), (3, 3, 1), (3, 3, 1, 1)):
         raise Mistake(f"your kernel should have shape (3, 3) or (3, 3, 1, 1), got {weights.shape}.")
     weights = weights.reshape(3, 3, 1, 1).astype("float32")
@@ -280,6 +248,53 @@ def check_4(kernel: Any) -> str:
             "give positive ones (it looks like a second derivative, which rings on both sides)."
         )
     return "it responds to horizontal edges only, and positively where brightness grows down."
+
+
+@exercise("convolution.3")
+def check_3(kernel: Any) -> str:
+    """Check the ``Conv2D`` kernel that computes the true convolution with a given kernel.
+
+    ``scipy.signal.convolve2d(x, K, mode="valid")`` with ``K = TRUE_CONVOLUTION_KERNEL`` is
+    the oracle: a ``Conv2D`` ("valid", no bias) with the answer must give the same numbers on
+    a random 8x8 image, within 1e-5.
+
+    Parameters
+    ----------
+    kernel : array_like of shape (3, 3) or (3, 3, 1, 1)
+        The weights to set into the Conv2D layer.
+
+    Examples
+    --------
+    >>> check_3(...)
+    Exercise convolution.3: not attempted yet: replace `...` with your answer.
+    >>> check_3(TRUE_CONVOLUTION_KERNEL[::-1, ::-1])
+    Exercise convolution.3: correct: rotated by 180 degrees, ...
+    """
+    weights = _finite(kernel, "your kernel")
+    if weights.shape not in ((3, 3), (3, 3, 1), (3, 3, 1, 1)):
+        raise Mistake(f"your kernel should have shape (3, 3) or (3, 3, 1, 1), got {weights.shape}.")
+    weights = weights.reshape(3, 3)
+    image = np.random.default_rng(3).normal(size=(8, 8))
+    expected = scipy.signal.convolve2d(image, TRUE_CONVOLUTION_KERNEL, mode="valid")
+    layer = keras.layers.Conv2D(1, 3, use_bias=False, dtype="float64")
+    layer.build((1, 8, 8, 1))
+    layer.set_weights([weights[:, :, None, None]])
+    got = keras.ops.convert_to_numpy(layer(image[None, :, :, None]))[0, :, :, 0]
+    k = TRUE_CONVOLUTION_KERNEL
+    wrong_kernels = {
+        "that is K unchanged; Conv2D slides its kernel as it is, so the rotation a "
+        "true convolution does must already be in the kernel you give it": k,
+        "that flips K top-to-bottom only; a true convolution flips both ways": k[::-1],
+        "that flips K left-to-right only; a true convolution flips both ways": k[:, ::-1],
+        "that is K transposed (a mirror across the diagonal), not rotated by 180 degrees": k.T,
+        "that rotates K by 90 degrees; a true convolution rotates it by 180": np.rot90(k),
+        "that rotates K by -90 degrees; a true convolution rotates it by 180": np.rot90(k, -1),
+    }
+    for hint, wrong in wrong_kernels.items():
+        if np.allclose(weights, wrong, atol=1e-5):
+            raise Mistake(f"your kernel gives another output than convolve2d: {hint}.")
+    compare_arrays(got, expected, name="Conv2D's output with your kernel", rtol=1e-5, atol=1e-5)
+    return "rotated by 180 degrees, K[::-1, ::-1] (or np.rot90(K, 2)) gives convolve2d's numbers."
 
 
 def _shape_hint(got: tuple, x_shape, kernel_shape, strides: int, padding: str) -> str | None:
@@ -331,7 +346,10 @@ def check_conv2d_function(
             f"{name} on x of shape {x_shape} with a kernel of shape {kernel_shape}, "
             f"strides={strides}, padding={padding!r}"
         )
-        got = as_array(call_answer(function, x, kernel, bias, strides, padding, name=name), case)
+        answer = call_answer(
+            function, x.copy(), kernel.copy(), bias.copy(), strides, padding, name=name
+        )
+        got = as_array(answer, case)
         if got.shape != expected.shape:
             hint = _shape_hint(got.shape, x_shape, kernel_shape, strides, padding)
             raise Mistake(
@@ -360,8 +378,8 @@ def check_conv2d_function(
         compare_arrays(got, expected, name=case, rtol=1e-4, atol=1e-4, mistakes=usual)
 
 
-@exercise("convolution.5")
-def check_5(conv2d: Any) -> str:
+@exercise("convolution.4")
+def check_4(conv2d: Any) -> str:
     """Check a NumPy ``conv2d(x, kernel, bias, strides, padding)`` against Keras.
 
     Five cases (batch 1 and 2, 1 to 3 input channels, 1 to 4 filters, square and non-square
@@ -378,8 +396,8 @@ def check_5(conv2d: Any) -> str:
 
     Examples
     --------
-    >>> check_5(...)
-    Exercise convolution.5: not attempted yet: replace `...` with your answer.
+    >>> check_4(...)
+    Exercise convolution.4: not attempted yet: replace `...` with your answer.
     """
     check_conv2d_function(conv2d, "your conv2d")
     return f"it matches Keras' Conv2D on all {len(CONV_CASES)} cases."
