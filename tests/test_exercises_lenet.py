@@ -3,178 +3,141 @@
 import math
 
 import cnnkit  # noqa: F401 (imported before Keras)
-from cnnkit.data import get_data_home, load_mnist_csv
 from cnnkit.exercises import lenet
 from cnnkit.models import lenet5
 
 import keras
 import numpy as np
 import pytest
-from keras import layers
+import tensorflow as tf
 from verdicts import assert_not_attempted, assert_wrong
 
 SHAPES = [(32, 32, 6), (16, 16, 6), (12, 12, 16), (6, 6, 16)]
 COUNTS = [156, 2416, 69240, 10164, 850]
 
 
-def sequential(*stack):
-    return keras.Sequential([keras.Input((28, 28, 1)), *stack])
+# Exercise 1: shapes and parameters for 32 x 32 images
 
 
-@pytest.fixture(scope="module")
-def centroid_gap_lenet():
-    """A Functional model of the required structure that classifies by the nearest class mean.
-
-    C3 is a 28 x 28 convolution whose filters are the class means, scoring each class by
-    x . mean - |mean|^2 / 2 (+ 100, so the ReLU keeps every score); the 1 x 1 C1 and the
-    1 x 1 poolings pass their inputs on. About 80% right without any training.
-    """
-    (images, labels), _, _ = load_mnist_csv(get_data_home() / "mnist_sample")
-    means = np.stack([images[labels == c].mean(axis=0) for c in range(10)], axis=-1)
-    inputs = keras.Input(shape=(28, 28, 1))
-    c1 = layers.Conv2D(1, 1, use_bias=False, activation="relu")
-    c3 = layers.Conv2D(10, 28)
-    output = layers.Dense(10)
-    x = layers.MaxPooling2D(pool_size=1)(c1(inputs))
-    x = layers.GlobalAveragePooling2D()(layers.ReLU()(c3(x)))
-    model = keras.Model(inputs, output(x))
-    c1.set_weights([np.ones((1, 1, 1, 1))])
-    c3.set_weights([means, 100.0 - 0.5 * (means**2).sum(axis=(0, 1, 2))])
-    output.set_weights([np.eye(10), np.zeros(10)])
-    return model
+def test_check_1_accepts_arrays_lists_and_floats():
+    assert lenet.check_1(np.array(SHAPES), np.array(COUNTS, dtype=np.int32))
+    assert lenet.check_1([list(shape) for shape in SHAPES], tuple(float(c) for c in COUNTS))
+    assert lenet.check_1(tf.constant(SHAPES), [np.int64(c) for c in COUNTS])
 
 
-# Exercise 1: shapes for 32 x 32 images
-
-
-def test_check_1_accepts_an_array_and_lists():
-    assert lenet.check_1(np.array(SHAPES))
-    assert lenet.check_1([list(shape) for shape in SHAPES])
-
-
-def test_check_1_names_typical_mistakes():
+def test_check_1_names_typical_shape_mistakes():
     valid_c1 = [(28, 28, 6), (14, 14, 6), (10, 10, 16), (5, 5, 16)]
-    assert_wrong(lenet.check_1(valid_c1), "c1_conv", "padding='same'")
+    assert_wrong(lenet.check_1(valid_c1, COUNTS), "c1_conv", "'same'", "paper's unpadded C1")
     same_c3 = [*SHAPES[:2], (16, 16, 16), (8, 8, 16)]
-    assert_wrong(lenet.check_1(same_c3), "c3_conv", "'valid' padding")
-    assert_wrong(lenet.check_1([SHAPES[0], (16, 16, 16), *SHAPES[2:]]), "s2_pool", "channels")
-    assert_wrong(lenet.check_1([(None, 32, 32, 6), *SHAPES[1:]]), "batch dimension")
-    assert_wrong(lenet.check_1([(32, 32), *SHAPES[1:]]), "three numbers")
+    assert_wrong(lenet.check_1(same_c3, COUNTS), "c3_conv", "'valid' padding")
+    wrong_channels = [SHAPES[0], (16, 16, 16), *SHAPES[2:]]
+    assert_wrong(lenet.check_1(wrong_channels, COUNTS), "s2_pool", "channels")
+    assert_wrong(lenet.check_1([(None, 32, 32, 6), *SHAPES[1:]], COUNTS), "batch dimension")
+    assert_wrong(lenet.check_1([(32, 32), *SHAPES[1:]], COUNTS), "three numbers")
+
+
+def test_check_1_names_typical_count_mistakes():
+    assert_wrong(lenet.check_1(SHAPES, [150, *COUNTS[1:]]), "c1_conv", "biases")
+    assert_wrong(lenet.check_1(SHAPES, [156, 1516, *COUNTS[2:]]), "1998", "all 6")
+    assert_wrong(lenet.check_1(SHAPES, [156, 416, *COUNTS[2:]]), "all 6 of S2's maps")
+    assert_wrong(lenet.check_1(SHAPES, [*COUNTS[:2], 48120, *COUNTS[3:]]), "28 x 28", "576")
+    assert_wrong(lenet.check_1(SHAPES, [*COUNTS[:2], 2305 * 120, *COUNTS[3:]]), "after S4")
+
+
+def test_check_1_rejects_nan_and_single_values_with_a_hint():
+    assert_wrong(lenet.check_1([(np.nan, 32, 6), *SHAPES[1:]], COUNTS), "NaN")
+    assert_wrong(lenet.check_1(SHAPES, [math.inf, *COUNTS[1:]]), "NaN or infinite")
+    assert_wrong(lenet.check_1(np.array(32), COUNTS), "list of 4", "one value")
+    assert_wrong(lenet.check_1(tf.constant(32), COUNTS), "list of 4", "one value")
+    assert_wrong(lenet.check_1(SHAPES, np.float64(82826)), "list of 5", "one value")
 
 
 def test_check_1_partly_answered_is_not_attempted():
-    assert_not_attempted(lenet.check_1([SHAPES[0], ..., ..., ...]), "entries 1, 2, 3")
+    assert_not_attempted(lenet.check_1([SHAPES[0], ..., ..., ...], COUNTS), "entries 1, 2, 3")
+    assert_not_attempted(lenet.check_1(SHAPES, ...), "`counts` still unanswered")
 
 
-# Exercise 2: parameters for 32 x 32 images
+# Exercise 2: the sigmoid's slope
 
 
-def test_check_2_accepts_numpy_integers_and_floats():
-    assert lenet.check_2(np.array(COUNTS, dtype=np.int32))
-    assert lenet.check_2(tuple(float(count) for count in COUNTS))
-
-
-def test_check_2_names_typical_mistakes():
-    assert_wrong(lenet.check_2([150, *COUNTS[1:]]), "c1_conv", "biases")
-    assert_wrong(lenet.check_2([156, 1516, *COUNTS[2:]]), "1998", "all 6")
-    assert_wrong(lenet.check_2([156, 416, *COUNTS[2:]]), "all 6 of S2's maps")
-    assert_wrong(lenet.check_2([*COUNTS[:2], 48120, *COUNTS[3:]]), "28 x 28 images", "576")
-    assert_wrong(lenet.check_2([*COUNTS[:2], 2305 * 120, *COUNTS[3:]]), "after S4")
-
-
-# Exercise 3: the sigmoid's slope
-
-
-def test_check_3_accepts_a_tanh_form_and_a_fraction():
+def test_check_2_accepts_a_tanh_form_and_a_fraction():
     def sigmoid_slope(x):  # sigma(x) = (1 + tanh(x / 2)) / 2, so sigma' = (1 - tanh^2) / 4
         return 0.25 * (1.0 - np.tanh(np.asarray(x) / 2.0) ** 2)
 
-    assert lenet.check_3(sigmoid_slope, 1 / 256)
-    assert lenet.check_3(
+    result = lenet.check_2(sigmoid_slope, 1 / 256)
+    assert result and "weights" in result.message and "at most" in result.message
+    assert lenet.check_2(
         lambda x: keras.ops.sigmoid(x) * (1 - keras.ops.sigmoid(x)), np.float32(0.25) ** 4
     )
 
 
-def test_check_3_names_typical_mistakes():
+def test_check_2_names_typical_mistakes():
     def sigmoid(x):
         return 1 / (1 + np.exp(-x))
 
     def slope(x):
         return sigmoid(x) * (1 - sigmoid(x))
 
-    assert_wrong(lenet.check_3(sigmoid, 1 / 256), "sigmoid itself")
-    assert_wrong(lenet.check_3(lambda x: sigmoid(x) * (1 + sigmoid(x)), 1 / 256), "minus")
-    assert_wrong(lenet.check_3(lambda x: np.exp(-x) / (1 + np.exp(-x)), 1 / 256), "square")
-    assert_wrong(lenet.check_3(slope, 0.25), "one layer", "multiply")
-    assert_wrong(lenet.check_3(slope, 0.25**5), "output layer has no sigmoid")
-    assert_wrong(lenet.check_3(slope, 1.0), "do not add")
-    scalar_only = lenet.check_3(lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2, 1 / 256)
+    assert_wrong(lenet.check_2(sigmoid, 1 / 256), "sigmoid itself")
+    assert_wrong(lenet.check_2(lambda x: sigmoid(x) * (1 + sigmoid(x)), 1 / 256), "minus")
+    assert_wrong(lenet.check_2(lambda x: np.exp(-x) / (1 + np.exp(-x)), 1 / 256), "square")
+    assert_wrong(lenet.check_2(slope, 0.25), "one layer", "multiply")
+    assert_wrong(lenet.check_2(slope, 0.25**5), "output layer has no sigmoid")
+    assert_wrong(lenet.check_2(slope, 1.0), "do not add")
+    assert_wrong(lenet.check_2(slope, np.nan), "NaN")
+    scalar_only = lenet.check_2(lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2, 1 / 256)
     assert_wrong(scalar_only, "raised TypeError")
-    assert_wrong(lenet.check_3(lambda x: np.full(np.shape(x), np.nan), 1 / 256), "NaN")
+    assert_wrong(lenet.check_2(lambda x: np.full(np.shape(x), np.nan), 1 / 256), "NaN")
 
 
-def test_check_3_unwritten_function_is_not_attempted():
+def test_check_2_unwritten_function_is_not_attempted():
     def sigmoid_slope(x): ...
 
-    assert_not_attempted(lenet.check_3(sigmoid_slope, 1 / 256), "sigmoid_slope returned None")
+    assert_not_attempted(lenet.check_2(sigmoid_slope, 1 / 256), "sigmoid_slope returned None")
 
 
-# Exercise 4: LeNet-5 with ReLU, max pooling and global average pooling
+# Exercise 3: gradient flow through a tanh LeNet-5
 
 
-def test_check_4_accepts_a_functional_model_above_the_floor(centroid_gap_lenet, monkeypatch):
-    monkeypatch.setenv("CNNKIT_QUICK", "1")
-    result = lenet.check_4(centroid_gap_lenet)
-    assert result, result
-    assert "7,961 parameters" in result.message
-
-
-def test_check_4_applies_the_full_floor_outside_quick_mode(centroid_gap_lenet, monkeypatch):
-    monkeypatch.setenv("CNNKIT_QUICK", "0")
-    assert_wrong(lenet.check_4(centroid_gap_lenet), "below the floor of 90%")
-
-
-def conv(filters, activation="relu", **kwargs):
-    return layers.Conv2D(filters, 5, padding="same", activation=activation, **kwargs)
-
-
-def test_check_4_names_structural_mistakes():
-    def head():
-        return [layers.GlobalAveragePooling2D(), layers.Dense(10)]
-
-    assert_wrong(lenet.check_4(lenet5(activation="relu", pooling="max")), "Flatten")
-    one_conv = sequential(conv(6), layers.MaxPool2D(), *head())
-    assert_wrong(lenet.check_4(one_conv), "two convolutions")
-    global_max = sequential(conv(6), layers.MaxPool2D(), conv(8), layers.GlobalMaxPooling2D())
-    assert_wrong(lenet.check_4(sequential(global_max, layers.Dense(10))), "GlobalAveragePooling2D")
-    average = sequential(conv(6), layers.AveragePooling2D(2), conv(8), *head())
-    assert_wrong(lenet.check_4(average), "AveragePooling2D", "MaxPooling2D")
-    sigmoid = sequential(conv(6, "sigmoid"), layers.MaxPool2D(), conv(8), *head())
-    assert_wrong(lenet.check_4(sigmoid), "uses sigmoid", "ReLU")
-    linear = sequential(conv(6, None), layers.MaxPool2D(), conv(8), *head())
-    assert_wrong(lenet.check_4(linear), "no activation", "activation='relu'")
-    tanh = sequential(conv(6), layers.MaxPool2D(), conv(8), layers.GlobalAveragePooling2D())
-    assert_wrong(
-        lenet.check_4(sequential(tanh, layers.Dense(84, "tanh"), layers.Dense(10))), "tanh"
-    )
-    big = sequential(conv(6), layers.MaxPool2D(), conv(128), *head())
-    assert_wrong(lenet.check_4(big), "over the budget of 10,000")
-
-
-def test_check_4_rejects_an_untrained_model():
+@pytest.fixture(scope="module")
+def tanh_net():
     keras.utils.set_random_seed(0)
-    model = sequential(
-        conv(6),
-        layers.MaxPool2D(),
-        conv(16),
-        layers.MaxPool2D(),
-        layers.GlobalAvgPool2D(),
-        layers.Dense(10),
-    )
-    assert_wrong(lenet.check_4(model), "chance", "train")
+    return lenet5(activation="tanh")
 
 
-# Exercise 5: sigmoid vs ReLU
+@pytest.fixture(scope="module")
+def tanh_gradients(tanh_net):
+    return lenet.measure_activation_gradients(tanh_net, *lenet.gradient_batch())
+
+
+def test_check_3_accepts_the_measured_share_in_other_forms(tanh_net, tanh_gradients):
+    share = tanh_gradients["c1_conv"] / tanh_gradients["output"]
+    result = lenet.check_3(tanh_net, share, "relu")
+    assert result and "closer to relu" in result.message, result
+    assert lenet.check_3(tanh_net, np.float32(share), "ReLU")
+    assert lenet.check_3(tanh_net, tf.constant([share]), " relu ")
+
+
+def test_check_3_names_typical_mistakes(tanh_net, tanh_gradients):
+    share = tanh_gradients["c1_conv"] / tanh_gradients["output"]
+    assert_wrong(lenet.check_3(tanh_net, share, "sigmoid"), "closer to relu")
+    assert_wrong(lenet.check_3(tanh_net, 1 / share, "relu"), "divide C1's by the output's")
+    c3 = tanh_gradients["c3_conv"] / tanh_gradients["output"]
+    assert_wrong(lenet.check_3(tanh_net, c3, "relu"), "C3's gradient")
+    assert_wrong(lenet.check_3(tanh_net, np.inf, "relu"), "NaN or infinite")
+    assert_wrong(lenet.check_3(lenet5(), share, "relu"), "uses sigmoid", "tanh")
+    max_pool = lenet5(activation="tanh", pooling="max")
+    assert_wrong(lenet.check_3(max_pool, share, "relu"), "max pooling")
+    assert_wrong(lenet.check_3(tanh_net, share, "tanh"), "should be one of")
+
+
+def test_check_3_copies_the_weights_for_the_comparison(tanh_net):
+    before = [w.copy() for w in tanh_net.get_weights()]
+    lenet.check_3(tanh_net, 0.5, "relu")
+    assert all(np.array_equal(a, b) for a, b in zip(before, tanh_net.get_weights(), strict=True))
+
+
+# Exercise 4: sigmoid vs ReLU
 
 
 def history(val_accuracy, model=None):
@@ -187,16 +150,19 @@ def history(val_accuracy, model=None):
     return run
 
 
-def test_check_5_accepts_dicts_and_descriptive_strings():
-    assert lenet.check_5({"val_accuracy": [0.1]}, {"val_accuracy": [0.92]}, "ReLU + max pooling")
-    result = lenet.check_5(0.5, 0.51, "sigmoid")
+def test_check_4_accepts_honest_results_in_both_directions():
+    assert lenet.check_4({"val_accuracy": [0.1]}, {"val_accuracy": [0.92]}, "ReLU + max pooling")
+    assert lenet.check_4(np.float64(0.9), np.array(0.5), "sigmoid")
+    result = lenet.check_4(0.5, 0.51, "sigmoid")
     assert result and "too close to call" in result.message
 
 
-def test_check_5_names_typical_mistakes():
+def test_check_4_names_typical_mistakes():
     sigmoid_net, relu_net = lenet5(), lenet5(activation="relu", pooling="max")
-    swapped = lenet.check_5(history([0.9], relu_net), history([0.1], sigmoid_net), "relu")
+    swapped = lenet.check_4(history([0.9], relu_net), history([0.1], sigmoid_net), "relu")
     assert_wrong(swapped, "`sigmoid_run` trained a network with relu", "swap")
-    assert_wrong(lenet.check_5(0.1, 0.92, "sigmoid"), "your own numbers say relu")
-    assert_wrong(lenet.check_5(0.9, 0.5, "sigmoid"), "came out higher")
-    assert_wrong(lenet.check_5(history([0.1, 0.4]), history([0.9]), "relu"), "same number")
+    assert_wrong(lenet.check_4(0.1, 0.92, "sigmoid"), "your own numbers say relu")
+    assert_wrong(lenet.check_4(0.9, 0.5, "relu"), "your own numbers say sigmoid")
+    assert_wrong(lenet.check_4(history([0.1, 0.4]), history([0.9]), "relu"), "same number")
+    assert_wrong(lenet.check_4(np.nan, 0.9, "relu"), "impossible")
+    assert_wrong(lenet.check_4(0.5, 92.0, "relu"), "percentage")

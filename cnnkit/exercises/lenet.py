@@ -1,12 +1,12 @@
-"""Checks for notebook 07's exercises: LeNet-5 by hand, the sigmoid's slope, a modern variant.
+"""Checks for notebook 04's exercises: LeNet-5 by hand, the sigmoid's slope, gradient flow.
 
-Exercise lenet.1 follows the output shapes through LeNet-5 for the paper's 32 x 32 inputs, lenet.2
-counts its parameters, lenet.3 writes the sigmoid's derivative and bounds what four sigmoid layers
-do to a gradient, lenet.4 builds and trains a LeNet-5 with ReLU, max pooling and global average
-pooling under a parameter budget, and lenet.5 is an experiment: sigmoid vs ReLU LeNet-5 after the
-same number of epochs. The oracles (``cnnkit.models.lenet5`` and Keras' shapes and counts,
-TensorFlow's automatic differentiation, the bundled MNIST sample's test digits) are computed
-when a check runs.
+Exercise lenet.1 follows the shapes and counts the parameters of LeNet-5 on 32 x 32 inputs,
+lenet.2 writes the sigmoid's derivative and multiplies the slopes of four sigmoid layers,
+lenet.3 measures how much gradient reaches C1 in a tanh LeNet-5 and places it between the
+sigmoid and ReLU networks with the same weights, and lenet.4 is an experiment: sigmoid vs
+ReLU LeNet-5 after the same number of epochs. The oracles (``cnnkit.models.lenet5`` and
+Keras' shapes and counts, TensorFlow's automatic differentiation, gradients measured on the
+bundled MNIST sample) are computed when a check runs.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from cnnkit.data import load_mnist_csv
 from cnnkit.exercises.checking import (
     Mistake,
     answer_entries,
@@ -25,36 +26,46 @@ from cnnkit.exercises.checking import (
     exercise,
 )
 from cnnkit.exercises.trained import (
+    EXPERIMENT_TOLERANCE,
     all_layers,
-    check_classifier_shapes,
-    check_parameter_budget,
-    digit_accuracy_verdict,
-    experiment_verdict,
+    claimed_label,
     final_validation_accuracy,
     same_epochs,
 )
 from cnnkit.models import lenet5
 from cnnkit.reference import conv_output_size
-from cnnkit.runtime import quick_mode
 
 import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
 
-#: Exercises lenet.1 and lenet.2: the input size of the 1998 paper.
+#: Exercise lenet.1: the input size of the 1998 paper.
 PAPER_SIZE = 32
-#: Exercise lenet.4: the most parameters the LeNet-5 variant may have (LeNet-5 has 61,706).
-PARAMETER_BUDGET = 10_000
-#: Exercise lenet.4: the least accuracy on the bundled sample's 1,000 test digits.
-ACCURACY_FLOOR = 0.90
-#: Exercise lenet.4: the floor in quick mode, where the exercise trains for fewer epochs.
-QUICK_ACCURACY_FLOOR = 0.70
+#: Exercise lenet.3: how many of the bundled sample's training digits the gradients are measured on.
+GRADIENT_BATCH = 256
 
 _LENET_LAYERS = ("c1_conv", "s2_pool", "c3_conv", "s4_pool")
+_WEIGHTED_LAYERS = ("c1_conv", "c3_conv", "c5_dense", "f6_dense", "output")
 
 
-# ---------------------------------------------------------------------- lenet.1: shapes by hand
+def _entries(answer: Any, count: int, name: str, what: str) -> list[Any]:
+    """`answer_entries`, with a hint (not a traceback) for a single number or 0-d array."""
+    shape = getattr(answer, "shape", None)
+    if shape is not None and not isinstance(answer, list | tuple) and len(shape) == 0:
+        raise Mistake(f"{name} should be a list of {count} entries ({what}), got one value.")
+    return answer_entries(answer, count, name, what)
+
+
+def _finite_numbers(answer: Any, name: str) -> np.ndarray:
+    """The answer as a float array, rejecting NaN and infinite values first."""
+    array = as_array(answer, name)
+    if not np.all(np.isfinite(array)):
+        raise Mistake(f"{name} contains NaN or infinite values: give finite numbers.")
+    return array
+
+
+# ------------------------------------------------------ lenet.1: shapes and parameters by hand
 def _lenet_sizes(size: int, c1_padding: str, c3_padding: str) -> list[int]:
     """Heights (= widths) after C1, S2, C3 and S4 of LeNet-5 for a size x size image."""
     c1 = conv_output_size(size, 5, 1, c1_padding)
@@ -63,36 +74,13 @@ def _lenet_sizes(size: int, c1_padding: str, c3_padding: str) -> list[int]:
     return [c1, s2, c3, conv_output_size(c3, 2, 2, "valid")]
 
 
-@exercise("lenet.1")
-def check_1(shapes: Any) -> str:
-    """Check the output shapes of C1, S2, C3 and S4 of LeNet-5 for a 32 x 32 x 1 image.
-
-    The network is ``cnnkit.models.lenet5(input_shape=(32, 32, 1))`` (C1 "same", C3
-    "valid", 2 x 2 poolings with stride 2); the oracle is its Keras output shapes. Exact
-    integers are expected.
-
-    Parameters
-    ----------
-    shapes : sequence of 4 (height, width, channels)
-        The output shapes of C1, S2, C3 and S4, without the batch dimension.
-
-    Returns
-    -------
-    str
-        How many values reach the dense layers.
-
-    Examples
-    --------
-    >>> check_1(...)
-    Exercise lenet.1: not attempted yet: replace `...` with your answer.
-    """
-    entries = answer_entries(shapes, 4, "`shapes`", "the shapes of C1, S2, C3, S4")
-    model = lenet5(input_shape=(PAPER_SIZE, PAPER_SIZE, 1))
+def _check_shapes(shapes: Any, model: keras.Model) -> None:
+    entries = _entries(shapes, 4, "`shapes`", "the shapes of C1, S2, C3, S4")
     expected = [tuple(model.get_layer(name).output.shape[1:]) for name in _LENET_LAYERS]
     channels = [shape[-1] for shape in expected]
     variants = {
-        "C1 uses padding='same', which keeps 32 x 32; that is the 'valid' size": _lenet_sizes(
-            PAPER_SIZE, "valid", "valid"
+        "lenet5() pads C1 ('same'), which keeps 32 x 32; 28 x 28 is the paper's unpadded C1": (
+            _lenet_sizes(PAPER_SIZE, "valid", "valid")
         ),
         "C3 uses 'valid' padding: a 5 x 5 kernel removes 4 rows and 4 columns": _lenet_sizes(
             PAPER_SIZE, "same", "same"
@@ -105,10 +93,10 @@ def check_1(shapes: Any) -> str:
         name = f"the output shape of {label}"
         if isinstance(got, list | tuple) and len(got) == 4 and got[0] is None:
             raise Mistake(f"{name}: give (height, width, channels), without the batch dimension.")
-        row = as_array(got, name)
+        row = _finite_numbers(got, name)
         if row.shape != (3,):
             raise Mistake(f"{name} should be three numbers, (height, width, channels).")
-        if row.shape == (3,) and tuple(row[:2]) == want[:2] and row[2] != want[2]:
+        if tuple(row[:2]) == want[:2] and row[2] != want[2]:
             raise Mistake(
                 f"{name}: expected {want[2]} channels, got {row[2]:g}: a convolution outputs one "
                 "channel per filter (C1 has 6, C3 16) and pooling keeps the number of channels."
@@ -119,42 +107,14 @@ def check_1(shapes: Any) -> str:
             if sizes[i] != want[0]
         }
         compare_arrays(row, want, name=name, rtol=0, atol=0.5, mistakes=mistakes)
-    flat = int(np.prod(expected[-1]))
-    return f"S4's {expected[-1][0]} x {expected[-1][1]} x 16 maps give {flat} values to C5."
 
 
-# ---------------------------------------------------------------- lenet.2: parameters by hand
-@exercise("lenet.2")
-def check_2(counts: Any) -> str:
-    """Check the parameter counts of LeNet-5's five layers with weights for 32 x 32 inputs.
-
-    The network is ``cnnkit.models.lenet5(input_shape=(32, 32, 1))``; the oracle is Keras'
-    ``count_params`` of each layer. Exact integers are expected.
-
-    Parameters
-    ----------
-    counts : sequence of 5 int
-        The parameters of C1, C3, C5, F6 and the output layer, in that order.
-
-    Returns
-    -------
-    str
-        The total, compared with 28 x 28 inputs.
-
-    Examples
-    --------
-    >>> check_2(...)
-    Exercise lenet.2: not attempted yet: replace `...` with your answer.
-    """
-    entries = answer_entries(counts, 5, "`counts`", "C1, C3, C5, F6, output")
-    model = lenet5(input_shape=(PAPER_SIZE, PAPER_SIZE, 1))
-    names = ["c1_conv", "c3_conv", "c5_dense", "f6_dense", "output"]
-    chosen = [model.get_layer(name) for name in names]
-    expected = [layer.count_params() for layer in chosen]
+def _check_counts(counts: Any, model: keras.Model) -> None:
+    entries = _entries(counts, 5, "`counts`", "C1, C3, C5, F6, output")
+    expected = [model.get_layer(name).count_params() for name in _WEIGHTED_LAYERS]
     flat = int(np.prod(model.get_layer("s4_pool").output.shape[1:]))
     unpooled = int(np.prod(model.get_layer("c3_conv").output.shape[1:]))
     no_bias = "did you forget the biases (one per filter or unit)?"
-    c5_for_28 = (5 * 5 * 16 + 1) * 120
     mistakes = [
         {no_bias: expected[0] - 6},
         {
@@ -165,23 +125,56 @@ def check_2(counts: Any) -> str:
         {
             no_bias: flat * 120,
             f"that is C5 for 28 x 28 images (400 inputs); for 32 x 32 ones, S4 gives {flat}": (
-                c5_for_28
+                (5 * 5 * 16 + 1) * 120
             ),
             "Flatten comes after S4's pooling": (unpooled + 1) * 120,
         },
         {no_bias: expected[3] - 84},
         {no_bias: expected[4] - 10},
     ]
-    for got, want, name, typical in zip(entries, expected, names, mistakes, strict=True):
-        compare_number(got, want, name=f"the parameter count of {name}", mistakes=typical)
-    small = lenet5().count_params()
+    for got, want, name, typical in zip(entries, expected, _WEIGHTED_LAYERS, mistakes, strict=True):
+        label = f"the parameter count of {name}"
+        _finite_numbers(got, label)
+        compare_number(got, want, name=label, mistakes=typical)
+
+
+@exercise("lenet.1")
+def check_1(shapes: Any, counts: Any) -> str:
+    """Check the shapes and parameter counts of ``lenet5(input_shape=(32, 32, 1))``.
+
+    The network is the course's LeNet-5 (C1 "same", C3 "valid", 2 x 2 poolings with stride
+    2) on 32 x 32 x 1 images; the oracle is its Keras output shapes and ``count_params``.
+    Exact integers are expected.
+
+    Parameters
+    ----------
+    shapes : sequence of 4 (height, width, channels)
+        The output shapes of C1, S2, C3 and S4, without the batch dimension.
+    counts : sequence of 5 int
+        The parameters of C1, C3, C5, F6 and the output layer, in that order.
+
+    Returns
+    -------
+    str
+        How many values reach C5, and the total compared with 28 x 28 inputs.
+
+    Examples
+    --------
+    >>> check_1(..., ...)
+    Exercise lenet.1: not attempted yet: replace `...` with your answer.
+    """
+    model = lenet5(input_shape=(PAPER_SIZE, PAPER_SIZE, 1))
+    _check_shapes(shapes, model)
+    _check_counts(counts, model)
+    s4 = model.get_layer("s4_pool").output.shape[1:]
     return (
-        f"{model.count_params():,} parameters for 32 x 32 images, {small:,} for 28 x 28: only "
-        "C5, the layer after Flatten, depends on the image size."
+        f"S4's {s4[0]} x {s4[1]} x {s4[2]} maps give {int(np.prod(s4))} values to C5; "
+        f"{model.count_params():,} parameters for 32 x 32 images, {lenet5().count_params():,} "
+        "for 28 x 28: only C5, the layer after Flatten, depends on the image size."
     )
 
 
-# ----------------------------------------------------------------- lenet.3: the sigmoid's slope
+# ----------------------------------------------------------------- lenet.2: the sigmoid's slope
 def _sigmoid_slope_autodiff(x: np.ndarray) -> np.ndarray:
     """d sigmoid(x) / dx by TensorFlow's automatic differentiation, in float64."""
     tensor = tf.constant(x, dtype=tf.float64)
@@ -199,9 +192,9 @@ def _sigmoid_layers() -> int:
     )
 
 
-@exercise("lenet.3")
-def check_3(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> str:
-    """Check a NumPy sigmoid derivative and the most four sigmoid layers can pass of a gradient.
+@exercise("lenet.2")
+def check_2(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> str:
+    """Check a NumPy sigmoid derivative and the product of four sigmoid layers' slopes.
 
     ``sigmoid_slope(x)`` is compared elementwise with TensorFlow's automatic derivative of
     ``keras.activations.sigmoid`` on several float64 arrays (a scalar, a vector from -6 to 6,
@@ -214,17 +207,17 @@ def check_3(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> 
     sigmoid_slope : callable
         Takes a NumPy array (or a float) and returns the derivative at each value.
     largest_factor : float
-        The most the four sigmoid layers together can multiply a gradient by.
+        The largest product of the four sigmoid layers' slopes.
 
     Returns
     -------
     str
-        What that factor means.
+        What that factor means, and what it leaves out.
 
     Examples
     --------
-    >>> check_3(..., ...)
-    Exercise lenet.3: not attempted yet: replace `...` with your answer.
+    >>> check_2(..., ...)
+    Exercise lenet.2: not attempted yet: replace `...` with your answer.
     """
     rng = np.random.default_rng(7)
     cases = {
@@ -235,7 +228,7 @@ def check_3(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> 
     }
     for where, x in cases.items():
         got = as_array(call_answer(sigmoid_slope, x.copy(), name="your sigmoid_slope"))
-        if got.shape == np.shape(x) and not np.all(np.isfinite(got)):
+        if not np.all(np.isfinite(got)):
             raise Mistake(
                 f"your sigmoid_slope gives NaN or infinite values on {where}: does exp overflow "
                 "(float32 overflows above exp(88))? Write the slope as sigmoid(x) * (1 - "
@@ -262,6 +255,7 @@ def check_3(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> 
     steepest = float(_sigmoid_slope_autodiff(np.float64(0.0)))
     n_layers = _sigmoid_layers()
     expected = steepest**n_layers
+    _finite_numbers(largest_factor, "the largest factor")
     compare_number(
         largest_factor,
         expected,
@@ -280,155 +274,190 @@ def check_3(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> 
         },
     )
     return (
-        f"at most 1/{1 / expected:.0f} of a gradient gets through the {n_layers} sigmoid layers, "
-        "and far less wherever they saturate; ReLU passes it unchanged where it is active."
+        f"the {n_layers} sigmoid slopes together multiply a gradient by at most "
+        f"1/{1 / expected:.0f}. The weights between them multiply it too, and can enlarge or "
+        "shrink it: the notebook's section 7 measures what actually reaches C1."
     )
 
 
-# ------------------------------------------------ lenet.4: ReLU, max pooling, global averages
-def _activation_name(layer: keras.layers.Layer) -> str | None:
-    """The activation a layer applies ("relu", "linear", ...), or None if it has none."""
-    if isinstance(layer, layers.ReLU):
-        return "relu"
-    activation = getattr(layer, "activation", None)
-    if activation is None:
-        return type(layer).__name__.lower() if isinstance(layer, _OTHER_ACTIVATIONS) else None
-    return getattr(activation, "__name__", type(activation).__name__).lower()
+# ------------------------------------------------------- lenet.3: gradient flow through tanh
+def measure_activation_gradients(
+    network: keras.Model, images: np.ndarray, labels: np.ndarray
+) -> dict[str, float]:
+    """The size of the gradient reaching each layer's output, one image at a time.
 
-
-_OTHER_ACTIVATIONS = (layers.LeakyReLU, layers.PReLU, layers.ELU, layers.Softmax)
-
-
-def _check_relu_only(every: list[keras.layers.Layer]) -> None:
-    """Raise unless every hidden Conv2D or Dense layer is followed by a ReLU."""
-    weighted = [layer for layer in every if isinstance(layer, layers.Conv2D | layers.Dense)]
-    last = weighted[-1]
-    waiting = None  # a hidden layer with weights and no activation yet
-    for layer in every:
-        if isinstance(layer, keras.Model):
-            continue
-        name = _activation_name(layer)
-        if isinstance(layer, layers.Conv2D | layers.Dense):
-            if waiting is not None:
-                raise Mistake(
-                    f"layer '{waiting.name}' has no activation before '{layer.name}': give it "
-                    "activation='relu' (two linear layers in a row are one linear layer)."
-                )
-            if layer is last:
-                if name not in ("linear", "softmax"):
-                    raise Mistake(
-                        f"the output layer '{layer.name}' applies {name}: end with Dense(10) and "
-                        "no activation (logits), as lenet5() does, or a softmax."
-                    )
-            elif name == "linear":
-                waiting = layer
-            elif name != "relu":
-                raise Mistake(
-                    f"layer '{layer.name}' uses {name}: the variant uses ReLU after every "
-                    "convolution and hidden dense layer."
-                )
-        elif name == "relu":
-            waiting = None
-        elif name not in (None, "linear") and not (
-            name == "softmax" and _after(every, last, layer)
-        ):
-            raise Mistake(f"layer '{layer.name}' applies {name}: the variant uses ReLU.")
-    if waiting is not None:
-        raise Mistake(f"layer '{waiting.name}' has no activation: give it activation='relu'.")
-
-
-def _after(every: list[keras.layers.Layer], first: Any, second: Any) -> bool:
-    indices = {id(layer): i for i, layer in enumerate(every)}
-    return indices[id(second)] > indices[id(first)]
-
-
-@exercise("lenet.4")
-def check_4(model: Any) -> str:
-    """Check a trained LeNet-5 variant with ReLU, max pooling and global average pooling.
-
-    The model takes (28, 28, 1) images and returns 10 scores (logits, like ``lenet5()``, or
-    softmax probabilities). It has at least two ``Conv2D`` layers (C1 and C3), ReLU after
-    every hidden convolution and dense layer, ``MaxPooling2D`` and no ``AveragePooling2D``,
-    ``GlobalAveragePooling2D`` and no ``Flatten``, at most :data:`PARAMETER_BUDGET`
-    parameters, and classifies at least :data:`ACCURACY_FLOOR` of the bundled MNIST sample's
-    1,000 test digits correctly (:data:`QUICK_ACCURACY_FLOOR` in quick mode, where the
-    exercise trains for fewer epochs).
+    For each image, the length (L2 norm) of dL/da over all the values a layer outputs, where
+    L is that image's cross-entropy loss; averaged over the images. The same measurement as
+    the notebook's ``activation_gradients`` (section 7).
 
     Parameters
     ----------
-    model : keras.Model
-        The trained model.
+    network : keras.Sequential
+        A network like ``lenet5()``, returning logits.
+    images, labels : ndarray
+        A batch of raw images and their integer labels.
+
+    Returns
+    -------
+    dict of str to float
+        Layer name to gradient size, for every layer but Rescaling and Flatten.
+
+    Examples
+    --------
+    >>> images, labels = np.zeros((2, 28, 28, 1), np.uint8), np.array([0, 1])
+    >>> sorted(measure_activation_gradients(lenet5(), images, labels))[:3]
+    ['c1_conv', 'c3_conv', 'c5_dense']
+    """
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="sum")
+    outputs = {}
+    with tf.GradientTape() as tape:
+        x = tf.convert_to_tensor(images)
+        for layer in network.layers:
+            x = layer(x)
+            if layer.name not in ("rescaling", "flatten"):
+                tape.watch(x)
+                outputs[layer.name] = x
+        loss = loss_fn(labels, x)
+    gradients = tape.gradient(loss, list(outputs.values()))
+    return {
+        name: float(np.mean(np.linalg.norm(np.reshape(g, (len(images), -1)), axis=1)))
+        for name, g in zip(outputs, gradients, strict=True)
+    }
+
+
+def gradient_batch() -> tuple[np.ndarray, np.ndarray]:
+    """The first :data:`GRADIENT_BATCH` training digits of the bundled MNIST sample."""
+    (images, labels), _, _ = load_mnist_csv("mnist-sample")
+    return images[:GRADIENT_BATCH], labels[:GRADIENT_BATCH]
+
+
+def _c1_share(network: keras.Model, images: np.ndarray, labels: np.ndarray) -> float:
+    gradients = measure_activation_gradients(network, images, labels)
+    return gradients["c1_conv"] / gradients["output"]
+
+
+def _lenet_with(network: keras.Model, activation: str) -> keras.Model:
+    """lenet5 with `activation` and average pooling, holding `network`'s weights."""
+    copy = lenet5(activation=activation)
+    copy.set_weights(network.get_weights())
+    return copy
+
+
+def _check_tanh_lenet(network: Any) -> keras.Model:
+    name = "`tanh_net`"
+    network = as_model(network, name=name)
+    names = [layer.name for layer in network.layers]
+    if names != [layer.name for layer in lenet5().layers]:
+        raise Mistake(
+            f"{name} should be lenet5(activation='tanh'): its layers are {names}, not lenet5()'s."
+        )
+    used = {
+        getattr(layer.activation, "__name__", "")
+        for layer in network.layers
+        if isinstance(layer, layers.Conv2D | layers.Dense) and layer.name != "output"
+    }
+    if used != {"tanh"}:
+        raise Mistake(f"{name} uses {', '.join(sorted(used))}: build lenet5(activation='tanh').")
+    if any(isinstance(layer, layers.MaxPooling2D) for layer in network.layers):
+        raise Mistake(f"{name} uses max pooling: keep lenet5()'s average pooling.")
+    return network
+
+
+@exercise("lenet.3")
+def check_3(tanh_net: Any, tanh_c1_share: Any, closer_to: Any) -> str:
+    """Check the gradient reaching C1 of a tanh LeNet-5, and whom it resembles.
+
+    `tanh_c1_share` is the gradient size at C1's output divided by the gradient size at the
+    logits (:func:`measure_activation_gradients` on :func:`gradient_batch`), for the
+    learner's own `tanh_net`, within a relative 1e-2. `closer_to` names the network, sigmoid
+    or ReLU (average pooling, `tanh_net`'s weights copied in), whose share is closer to the
+    tanh share by ratio (on a log scale).
+
+    Parameters
+    ----------
+    tanh_net : keras.Model
+        ``lenet5(activation="tanh")``, trained or not.
+    tanh_c1_share : float
+        Gradient size at C1 over gradient size at the output.
+    closer_to : str
+        "sigmoid" or "relu".
 
     Returns
     -------
     str
-        Its parameter count and test accuracy.
+        The three shares.
 
     Examples
     --------
-    >>> check_4(...)
-    Exercise lenet.4: not attempted yet: replace `...` with your answer.
+    >>> check_3(..., ..., ...)
+    Exercise lenet.3: not attempted yet: replace `...` with your answer.
     """
-    name = "your LeNet-5 variant"
-    model = as_model(model, name=name)
-    check_classifier_shapes(model, name)
-    every = all_layers(model)
-    convolutions = [layer for layer in every if isinstance(layer, layers.Conv2D)]
-    if len(convolutions) < 2:
-        raise Mistake(
-            f"{name} has {len(convolutions)} Conv2D layer(s): LeNet-5 has two convolutions, "
-            "C1 and C3 (you may add more)."
-        )
-    flatten = [layer.name for layer in every if isinstance(layer, layers.Flatten)]
-    if flatten:
-        raise Mistake(
-            f"{name} has a Flatten layer ('{flatten[0]}'): replace Flatten and the large "
-            "Dense(120) after it with GlobalAveragePooling2D, one average per feature map."
-        )
-    if not any(isinstance(layer, layers.GlobalAveragePooling2D) for layer in every):
-        raise Mistake(
-            f"{name} has no GlobalAveragePooling2D: put one after the last convolution, "
-            "before the Dense layers."
-        )
-    averages = [layer.name for layer in every if isinstance(layer, layers.AveragePooling2D)]
-    if averages:
-        raise Mistake(
-            f"layer '{averages[0]}' is an AveragePooling2D: the variant replaces LeNet-5's "
-            "average pooling (S2, S4) with MaxPooling2D."
-        )
-    if not any(isinstance(layer, layers.MaxPooling2D) for layer in every):
-        raise Mistake(f"{name} has no MaxPooling2D: use MaxPooling2D(2) for S2 and S4.")
-    _check_relu_only(every)
-    check_parameter_budget(
-        model,
-        name,
-        PARAMETER_BUDGET,
-        "use fewer filters or units (a 5 x 5 convolution costs 25 x input channels weights per "
-        "filter).",
+    network = _check_tanh_lenet(tanh_net)
+    images, labels = gradient_batch()
+    gradients = measure_activation_gradients(network, images, labels)
+    share = gradients["c1_conv"] / gradients["output"]
+    _finite_numbers(tanh_c1_share, "`tanh_c1_share`")
+    compare_number(
+        tanh_c1_share,
+        share,
+        name="`tanh_c1_share`",
+        rtol=1e-2,
+        atol=0.0,
+        mistakes={
+            "that is the output's gradient over C1's: divide C1's by the output's": 1 / share,
+            "that is C3's gradient, not C1's": gradients["c3_conv"] / gradients["output"],
+            "divide by the gradient at the output (the logits), not at F6": (
+                gradients["c1_conv"] / gradients["f6_dense"]
+            ),
+        },
     )
-    floor = QUICK_ACCURACY_FLOOR if quick_mode() else ACCURACY_FLOOR
-    share = model.count_params() / lenet5().count_params()
-    return digit_accuracy_verdict(
-        model,
-        name,
-        floor,
-        "train for more epochs, or give the convolutions more filters within the budget.",
-        remark=f", with {share:.0%} of LeNet-5's parameters",
+    shares = {
+        act: _c1_share(_lenet_with(network, act), images, labels) for act in ("sigmoid", "relu")
+    }
+    distance = {act: abs(np.log(value / share)) for act, value in shares.items()}
+    nearest = min(distance, key=distance.get)
+    numbers = (
+        f"C1 gets {share:.3g} of the output's gradient with tanh, {shares['sigmoid']:.3g} with "
+        f"sigmoid and {shares['relu']:.3g} with ReLU (the same weights)"
+    )
+    if claimed_label(closer_to, ["sigmoid", "relu"]) != nearest:
+        raise Mistake(
+            f"{numbers}: by ratio, tanh's share is closer to {nearest}'s, not to the one your "
+            "`closer_to` names."
+        )
+    return (
+        f"{numbers}: closer to {nearest}. tanh's slope is 1 at 0, four times the sigmoid's, "
+        "which is one reason the 1998 network used a (scaled) tanh."
     )
 
 
-# ------------------------------------------------------- lenet.5: sigmoid vs ReLU, measured
-@exercise("lenet.5")
-def check_5(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
+# ------------------------------------------------------- lenet.4: sigmoid vs ReLU, measured
+def _check_activation(run: Any, wanted: str, label: str) -> None:
+    """Raise if a History's model uses another activation than `wanted` (e.g. swapped runs)."""
+    network = getattr(run, "model", None)
+    if not isinstance(network, keras.Model):
+        return
+    used = {
+        getattr(getattr(layer, "activation", None), "__name__", "")
+        for layer in all_layers(network)
+        if isinstance(layer, layers.Conv2D | layers.Dense)
+    } - {"linear", "softmax", ""}
+    if used and used != {wanted}:
+        raise Mistake(
+            f"{label} trained a network with {', '.join(sorted(used))} activations, expected "
+            f"{wanted}: did you swap the two runs?"
+        )
+
+
+@exercise("lenet.4")
+def check_4(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     """Check the experiment: sigmoid vs ReLU LeNet-5 after the same number of epochs.
 
-    The runs train ``lenet5()`` (sigmoid, average pooling) and ``lenet5(activation="relu",
-    pooling="max")`` the same way, for the same number of epochs. Runs are given as Keras
-    Histories (the check then also verifies the number of epochs and each run's
-    activation), their ``.history`` dicts, or final validation accuracies. The ReLU run must
-    not end more than :data:`~cnnkit.exercises.trained.EXPERIMENT_TOLERANCE` (0.02) below
-    the sigmoid run, and `better` must name the run with the higher final validation
-    accuracy (either is accepted when the two are within the tolerance).
+    Runs are given as Keras Histories (the check then also verifies the number of epochs
+    and each run's activation), their ``.history`` dicts, or final validation accuracies.
+    `better` must name the run with the higher final validation accuracy, whichever it is;
+    when the two are within :data:`~cnnkit.exercises.trained.EXPERIMENT_TOLERANCE` (0.02)
+    of each other, either answer is accepted.
 
     Parameters
     ----------
@@ -444,35 +473,27 @@ def check_5(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
 
     Examples
     --------
-    >>> check_5(..., ..., ...)
-    Exercise lenet.5: not attempted yet: replace `...` with your answer.
-    """
+    >>> check_4(..., ..., ...)
+    Exercise lenet.4: not attempted yet: replace `...` with your answer.
+    >>> check_4(0.62, 0.95, "relu")
+    Exercise lenet.4: correct: validation accuracy at the end: sigmoid 62.0%, ReLU 95.0%: ReLU ahead by 33.0 percentage points.
+    """  # noqa: E501 (a doctest's output line cannot be wrapped)
     sigmoid, sigmoid_epochs = final_validation_accuracy(sigmoid_run, "`sigmoid_run`")
     relu, relu_epochs = final_validation_accuracy(relu_run, "`relu_run`")
     when = same_epochs([sigmoid_epochs, relu_epochs], "the activation and pooling")
-    for run, wanted, label in [
-        (sigmoid_run, "sigmoid", "`sigmoid_run`"),
-        (relu_run, "relu", "`relu_run`"),
-    ]:
-        network = getattr(run, "model", None)
-        if not isinstance(network, keras.Model):
-            continue
-        used = {
-            _activation_name(layer)
-            for layer in all_layers(network)
-            if isinstance(layer, layers.Conv2D | layers.Dense)
-        } - {"linear", "softmax"}
-        if used and used != {wanted}:
-            raise Mistake(
-                f"{label} trained a network with {', '.join(sorted(used))} activations, "
-                f"expected {wanted}: did you swap the two runs?"
-            )
-    return experiment_verdict(
-        {"sigmoid": sigmoid, "relu": relu},
-        "relu",
-        better,
-        when,
-        "Train lenet5() and lenet5(activation='relu', pooling='max') with the same optimiser, "
-        "data and epochs.",
-        names={"sigmoid": "the sigmoid LeNet-5", "relu": "the ReLU LeNet-5"},
-    )
+    _check_activation(sigmoid_run, "sigmoid", "`sigmoid_run`")
+    _check_activation(relu_run, "relu", "`relu_run`")
+    numbers = f"validation accuracy {when}: sigmoid {sigmoid:.1%}, ReLU {relu:.1%}"
+    claimed = claimed_label(better, ["sigmoid", "relu"])
+    if abs(sigmoid - relu) <= EXPERIMENT_TOLERANCE:
+        return (
+            f"{numbers}: within {EXPERIMENT_TOLERANCE:.0%} of each other, too close to call, so "
+            "either answer is accepted; more epochs or other seeds would be needed."
+        )
+    higher = "relu" if relu > sigmoid else "sigmoid"
+    if claimed != higher:
+        raise Mistake(
+            f"{numbers}: your `better` says {claimed}, but your own numbers say {higher}."
+        )
+    names = {"relu": "ReLU", "sigmoid": "sigmoid"}
+    return f"{numbers}: {names[higher]} ahead by {100 * abs(relu - sigmoid):.1f} percentage points."
