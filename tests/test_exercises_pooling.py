@@ -13,28 +13,8 @@ from verdicts import assert_wrong
 
 
 # ------------------------------------------------------------------------------- pooling.1
-def test_check_1_accepts_arrays_and_lists():
-    result = pooling.check_1(np.array([49, 74]), [25.0, 37.0])
-    assert result.status == CORRECT, result
-
-
-@pytest.mark.parametrize(
-    ("first", "second", "words"),
-    [
-        ((48, 73), (25, 37), ["first layer", "+ 1"]),
-        ((97, 148), (25, 37), ["first layer", "stride"]),
-        ((49, 74), (49, 74), ["second layer", "default to its pool size"]),
-        ((49, 74), (50, 75), ["second layer", "first layer's output"]),
-        ((49, 74), (24, 37), ["rounds up"]),
-    ],
-)
-def test_check_1_names_the_mistake(first, second, words):
-    assert_wrong(pooling.check_1(first, second), *words)
-
-
-# ------------------------------------------------------------------------------- pooling.2
-def test_check_2_accepts_numpy_and_float_numbers():
-    assert pooling.check_2(np.int64(18), 4.0).status == CORRECT
+def test_check_1_accepts_numpy_and_float_numbers():
+    assert pooling.check_1(np.int64(18), 4.0).status == CORRECT
 
 
 @pytest.mark.parametrize(
@@ -47,11 +27,11 @@ def test_check_2_accepts_numpy_and_float_numbers():
         (18, 2, ["two of them"]),
     ],
 )
-def test_check_2_names_the_mistake(field, jump, words):
-    assert_wrong(pooling.check_2(field, jump), *words)
+def test_check_1_names_the_mistake(field, jump, words):
+    assert_wrong(pooling.check_1(field, jump), *words)
 
 
-# ------------------------------------------------------------------- pooling.3 and pooling.4
+# ------------------------------------------------------------------- pooling.2 and pooling.3
 def _padded(x, pool_size, strides, padding, fill):
     if padding == "valid":
         return x
@@ -77,46 +57,46 @@ def zero_padded_max_pool(x, pool_size, strides, padding):
     )
 
 
-def test_check_3_accepts_a_vectorised_max_pool():
-    assert pooling.check_3(vectorised_max_pool).status == CORRECT
+def test_check_2_accepts_a_vectorised_max_pool():
+    assert pooling.check_2(vectorised_max_pool).status == CORRECT
 
 
-def test_check_3_rejects_zero_padding_with_the_negative_inputs_hint():
-    assert_wrong(pooling.check_3(zero_padded_max_pool), "-inf", "negative", "(2, 7, 9, 3)")
+def test_check_2_rejects_zero_padding_with_the_negative_inputs_hint():
+    assert_wrong(pooling.check_2(zero_padded_max_pool), "-inf", "negative", "(2, 7, 9, 3)")
 
 
-def test_check_3_rejects_a_pooling_that_ignores_the_padding_with_the_size_rule():
+def test_check_2_rejects_a_pooling_that_ignores_the_padding_with_the_size_rule():
     def valid_only(x, pool_size, strides, padding):
         return reference.pool2d(x, pool_size, strides, "valid")
 
-    assert_wrong(pooling.check_3(valid_only), "has shape", "ceil(n / strides)", "'same'")
+    assert_wrong(pooling.check_2(valid_only), "has shape", "ceil(n / strides)", "'same'")
 
 
-def test_check_3_an_unwritten_function_is_not_attempted():
+def test_check_2_an_unwritten_function_is_not_attempted():
     def max_pool2d(x, pool_size, strides, padding): ...
 
-    assert pooling.check_3(max_pool2d).status == NOT_ATTEMPTED
+    assert pooling.check_2(max_pool2d).status == NOT_ATTEMPTED
 
 
-def test_check_4_accepts_average_pooling_as_sum_over_count():
+def test_check_3_accepts_average_pooling_as_sum_over_count():
     def avg_pool2d(x, pool_size, strides, padding):
         sums = _windows(_padded(x, pool_size, strides, padding, 0.0), pool_size, strides)
         ones = _padded(np.ones_like(x), pool_size, strides, padding, 0.0)
         counts = _windows(ones, pool_size, strides)
         return sums.sum(axis=(-2, -1)) / counts.sum(axis=(-2, -1))
 
-    assert pooling.check_4(avg_pool2d).status == CORRECT
+    assert pooling.check_3(avg_pool2d).status == CORRECT
 
 
-def test_check_4_rejects_counting_the_padded_zeros():
+def test_check_3_rejects_counting_the_padded_zeros():
     def avg_pool2d(x, pool_size, strides, padding):
         windows = _windows(_padded(x, pool_size, strides, padding, 0.0), pool_size, strides)
         return windows.mean(axis=(-2, -1))
 
-    assert_wrong(pooling.check_4(avg_pool2d), "real pixels", "pool_size ** 2")
+    assert_wrong(pooling.check_3(avg_pool2d), "real pixels", "pool_size ** 2")
 
 
-def test_check_4_rejects_the_extra_padding_on_the_wrong_side():
+def test_check_3_rejects_the_extra_padding_on_the_wrong_side():
     def avg_pool2d(x, pool_size, strides, padding):
         if padding == "same":
             pads = [
@@ -125,7 +105,78 @@ def test_check_4_rejects_the_extra_padding_on_the_wrong_side():
             x = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=np.nan)
         return np.nanmean(_windows(x, pool_size, strides), axis=(-2, -1))
 
-    assert_wrong(pooling.check_4(avg_pool2d), "bottom and right")
+    assert_wrong(pooling.check_3(avg_pool2d), "bottom and right")
+
+
+def test_check_2_rejects_a_function_that_changes_its_input_in_place():
+    def max_pool2d(x, pool_size, strides, padding):
+        result = vectorised_max_pool(x, pool_size, strides, padding)
+        x[...] = 0  # the right answer, but the learner's input is gone
+        return result
+
+    assert_wrong(pooling.check_2(max_pool2d), "changed its input x in place", "copy")
+
+
+def test_check_2_rejects_a_zeroing_function_that_returns_zeros():
+    """The oracle is computed on its own copy, so an in-place zeroing cannot fool it."""
+
+    def max_pool2d(x, pool_size, strides, padding):
+        x[...] = 0
+        return vectorised_max_pool(x, pool_size, strides, padding)
+
+    assert_wrong(pooling.check_2(max_pool2d), "in place")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_check_3_rejects_non_finite_results_first(bad):
+    def avg_pool2d(x, pool_size, strides, padding):
+        pads = [reference.padding_amounts(n, pool_size, strides, padding) for n in x.shape[1:3]]
+        x = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=bad)
+        return np.mean(_windows(x, pool_size, strides), axis=(-2, -1))
+
+    assert_wrong(pooling.check_3(avg_pool2d), "NaN or infinite")
+
+
+# ------------------------------------------------------------------------------- pooling.4
+@pytest.mark.parametrize(
+    "global_avg_pool",
+    [
+        lambda x: x.mean(axis=(1, 2)),
+        lambda x: np.mean(x, axis=(2, 1), dtype=np.float32),
+        lambda x: [list(row) for row in x.reshape(x.shape[0], -1, x.shape[-1]).mean(axis=1)],
+        lambda x: x.sum(axis=1).sum(axis=1) / (x.shape[1] * x.shape[2]),
+    ],
+)
+def test_check_4_accepts_every_form_of_the_mean_over_height_and_width(global_avg_pool):
+    assert pooling.check_4(global_avg_pool).status == CORRECT
+
+
+@pytest.mark.parametrize(
+    ("global_avg_pool", "words"),
+    [
+        (lambda x: x.mean(axis=(1, 2), keepdims=True), ["keepdims"]),
+        (lambda x: x.max(axis=(1, 2)), ["MAX"]),
+        (lambda x: x.sum(axis=(1, 2)), ["height x width"]),
+        (lambda x: x.mean(axis=(1, 2, 3)), ["has shape"]),
+        (lambda x: np.full((x.shape[0], x.shape[-1]), np.nan), ["NaN or infinite"]),
+        (lambda x: "mean", ["numbers"]),
+    ],
+)
+def test_check_4_names_the_mistake(global_avg_pool, words):
+    assert_wrong(pooling.check_4(global_avg_pool), *words)
+
+
+def test_check_4_rejects_a_function_that_changes_its_input():
+    def global_avg_pool(x):
+        x -= x.mean(axis=(1, 2), keepdims=True)  # centres the maps in place
+        return x.mean(axis=(1, 2)) + 1
+
+    assert_wrong(pooling.check_4(global_avg_pool), "in place")
+
+
+def test_check_4_unanswered_forms_are_not_attempted():
+    assert pooling.check_4(...).status == NOT_ATTEMPTED
+    assert pooling.check_4(lambda x: None).status == NOT_ATTEMPTED
 
 
 # ------------------------------------------------------------------------------- pooling.5
@@ -154,6 +205,12 @@ def test_check_5_rejects_percentages_and_the_horizontal_shift():
     assert_wrong(pooling.check_5(100 * down_2, 100 * down_4), "percentage")
     assert_wrong(pooling.check_5(_unchanged_by_shift(2, axis=2), down_4), "horizontal shift")
     assert_wrong(pooling.check_5(1 - down_2, down_4), "share that changed")
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, np.array(np.nan)])
+def test_check_5_and_check_1_reject_non_finite_numbers(bad):
+    assert_wrong(pooling.check_5(bad, 0.5), "NaN or infinite")
+    assert_wrong(pooling.check_1(bad, 4), "NaN or infinite")
 
 
 # ------------------------------------------------------------------------------- pooling.6

@@ -1,10 +1,12 @@
-"""Checks for notebook 02's exercises: pooling sizes, receptive fields, pooling from scratch.
+"""Checks for notebook 02's exercises: receptive fields and pooling from scratch.
 
-Exercise pooling.1 works out a pooling layer's output size, pooling.2 the receptive field of a stack of
-convolutions and poolings, pooling.3 writes max pooling with strides and padding in NumPy, pooling.4
-average pooling, pooling.5 measures how many pooled values a one-pixel shift leaves unchanged and
-pooling.6 writes depthwise (channel) max pooling. The oracles (Keras' pooling layers,
-``cnnkit.reference``, ``cnnkit.layers.DepthwiseMaxPool2D``) are computed when a check runs.
+Exercise pooling.1 works out the receptive field of a stack of convolutions and poolings,
+pooling.2 writes max pooling with strides and padding in NumPy, pooling.3 average pooling,
+pooling.4 global average pooling, pooling.5 measures how many pooled values a one-pixel shift
+leaves unchanged and pooling.6 writes depthwise (channel) max pooling. The oracles (Keras'
+pooling layers, ``cnnkit.reference``, ``cnnkit.layers.DepthwiseMaxPool2D``) are computed when
+a check runs. A learner's function gets a copy of each input, the oracle another copy, and a
+function that changes its input is told so.
 """
 
 from __future__ import annotations
@@ -28,15 +30,10 @@ from cnnkit.layers import DepthwiseMaxPool2D
 import keras
 import numpy as np
 
-# Exercise pooling.1: a SIZE_INPUT (height, width) map through MaxPool2D(3, strides=2), "valid",
-# then MaxPool2D(2, padding="same") (strides default to the pool size).
-SIZE_INPUT = (99, 150)
-FIRST_POOL, FIRST_STRIDES, SECOND_POOL = 3, 2, 2
-
-# Exercise pooling.2: the stack, from the input up: ("conv" or "pool", kernel size, stride).
+# Exercise pooling.1: the stack, from the input up: ("conv" or "pool", kernel size, stride).
 STACK = (("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1))
 
-# Exercises pooling.3 and pooling.4: (input shape, pool_size, strides, padding, all values negative).
+# Exercises pooling.2 and pooling.3: (input shape, pool_size, strides, padding, all negative).
 POOL_CASES = (
     ((1, 6, 6, 1), 2, 2, "valid", False),
     ((2, 7, 9, 3), 3, 2, "valid", False),
@@ -55,75 +52,9 @@ _SIZE_RULES = (
 )
 
 
-def _as_size(answer: Any, name: str) -> np.ndarray:
-    size = as_array(answer, name).ravel()
-    if size.size != 2:
-        raise Mistake(f"{name} should be two numbers, (height, width), got {size.size}.")
-    return size
-
-
-# ----------------------------------------------------------------------- pooling.1: output size
+# ------------------------------------------------------------------ pooling.1: receptive field
 @exercise("pooling.1")
-def check_1(first_size: Any, second_size: Any) -> str:
-    """Check the (height, width) after each of two pooling layers.
-
-    A 99 x 150 map goes through ``MaxPool2D(3, strides=2)`` ("valid"), then
-    ``MaxPool2D(2, padding="same")``. The oracle is the Keras layers' output shapes; exact
-    integers are expected.
-
-    Parameters
-    ----------
-    first_size, second_size : pair of int
-        ``(height, width)`` after the first and after the second layer.
-
-    Examples
-    --------
-    >>> check_1(..., ...)
-    Exercise pooling.1: not attempted yet: replace `...` with your answer.
-    """
-    sizes = np.array(SIZE_INPUT)
-    first = keras.layers.MaxPool2D(FIRST_POOL, strides=FIRST_STRIDES)
-    second = keras.layers.MaxPool2D(SECOND_POOL, padding="same")
-    expected_first = first.compute_output_shape((None, *SIZE_INPUT, 1))
-    expected_second = second.compute_output_shape(expected_first)
-    k, s = FIRST_POOL, FIRST_STRIDES
-    compare_arrays(
-        _as_size(first_size, "the size after the first layer"),
-        expected_first[1:3],
-        name="the size after the first layer",
-        atol=0,
-        mistakes={
-            "did you forget the stride? With strides=2 the windows start every 2 pixels": (
-                sizes - k + 1
-            ),
-            "did you forget the + 1? (n - pool_size) / strides counts the steps between "
-            "windows, not the windows": (sizes - k) // s,
-            '"valid" rounds down: a window that does not fit is dropped': -(-(sizes - k) // s) + 1,
-            'that is the "same" size: "valid" adds no padding': -(-sizes // s),
-        },
-    )
-    between = np.array(expected_first[1:3])
-    compare_arrays(
-        _as_size(second_size, "the size after the second layer"),
-        expected_second[1:3],
-        name="the size after the second layer",
-        atol=0,
-        mistakes={
-            "a pooling layer's strides default to its pool size (2 here), not to 1": between,
-            '"same" rounds up: ceil(n / strides), the last window may hang over the edge': (
-                between // SECOND_POOL
-            ),
-            "the second layer's input is the first layer's output, not the original map": -(
-                -sizes // SECOND_POOL
-            ),
-        },
-    )
-    return f"{_SIZE_RULES}."
-
-
-# ------------------------------------------------------------------ pooling.2: receptive field
-@exercise("pooling.2")
-def check_2(field: Any, jump: Any) -> str:
+def check_1(field: Any, jump: Any) -> str:
     """Check the receptive field and the output spacing of a conv / pool stack.
 
     The stack is Conv2D 3x3, MaxPool2D(2), Conv2D 3x3, MaxPool2D(2), Conv2D 3x3 (convolution
@@ -138,9 +69,11 @@ def check_2(field: Any, jump: Any) -> str:
 
     Examples
     --------
-    >>> check_2(..., ...)
-    Exercise pooling.2: not attempted yet: replace `...` with your answer.
+    >>> check_1(..., ...)
+    Exercise pooling.1: not attempted yet: replace `...` with your answer.
     """
+    for answer, what in ((field, "the receptive field"), (jump, "the spacing")):
+        _finite(as_array(answer, what), what, "give a whole number of input pixels.")
     layers = [(kernel, stride) for _, kernel, stride in STACK]
     expected = reference.receptive_field(layers)
     stride_first, spacing = 1, 1  # the field if each stride is applied before its own layer
@@ -186,7 +119,7 @@ def check_2(field: Any, jump: Any) -> str:
     )
 
 
-# --------------------------------------------------------------- pooling.3 and pooling.4: pooling
+# --------------------------------------------------------------- pooling.2 and pooling.3: pooling
 def _case_input(shape: tuple[int, ...], negative: bool, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     if negative:  # every value below zero: a padded zero would win every border window
@@ -208,6 +141,26 @@ def _pool_padded(x, pool_size, strides, pads, fill: float, reduce: Callable) -> 
     return out
 
 
+def _finite(got: np.ndarray, label: str, why: str) -> np.ndarray:
+    """`got`, unless it holds NaN or infinite values (rejected before any other test)."""
+    bad = int(np.sum(~np.isfinite(got)))
+    if bad:
+        raise Mistake(f"{label} returned {bad} NaN or infinite values: {why}")
+    return got
+
+
+def _answer_on_copy(function: Callable, x: np.ndarray, *args: Any, name: str, label: str):
+    """The learner's `function(copy of x, *args)` as an array; reject changes to its input."""
+    given = x.copy()
+    got = call_answer(function, given, *args, name=name)
+    if not np.array_equal(given, x):
+        raise Mistake(
+            f"{label} changed its input x in place: work on a copy (x.copy(), np.pad or a new "
+            "array) and leave x as it was."
+        )
+    return as_array(got, label)
+
+
 def _check_pooling(function: Callable, mode: str, name: str) -> None:
     """Compare `function(x, pool_size, strides, padding)` with Keras on every POOL_CASES case."""
     layer_class = keras.layers.MaxPool2D if mode == "max" else keras.layers.AvgPool2D
@@ -223,8 +176,14 @@ def _check_pooling(function: Callable, mode: str, name: str) -> None:
     for seed, (shape, pool_size, strides, padding, negative) in enumerate(POOL_CASES):
         x = _case_input(shape, negative, seed)
         label = f"{name}(x, {pool_size}, {strides}, {padding!r}) with x of shape {shape}"
-        got = as_array(call_answer(function, x, pool_size, strides, padding, name=name), label)
-        expected = keras.ops.convert_to_numpy(layer_class(pool_size, strides, padding)(x))
+        got = _answer_on_copy(function, x, pool_size, strides, padding, name=name, label=label)
+        _finite(
+            got,
+            label,
+            "every window holds at least one real pixel, so every output is a finite number "
+            "(pad with -inf for the maximum, or leave padded pixels out of the window).",
+        )
+        expected = keras.ops.convert_to_numpy(layer_class(pool_size, strides, padding)(x.copy()))
         if got.shape != expected.shape:
             raise Mistake(
                 f"{label} has shape {got.shape}, expected {expected.shape}: {_SIZE_RULES}; "
@@ -241,8 +200,8 @@ def _check_pooling(function: Callable, mode: str, name: str) -> None:
         compare_arrays(got, expected, name=label, rtol=1e-5, atol=1e-6, mistakes=mistakes)
 
 
-@exercise("pooling.3")
-def check_3(max_pool2d: Any) -> str:
+@exercise("pooling.2")
+def check_2(max_pool2d: Any) -> str:
     """Check a NumPy max pooling ``max_pool2d(x, pool_size, strides, padding)`` against Keras.
 
     Six cases against ``keras.layers.MaxPool2D``: batches of 1 and 2, 1 to 3 channels, odd
@@ -257,32 +216,85 @@ def check_3(max_pool2d: Any) -> str:
 
     Examples
     --------
-    >>> check_3(...)
-    Exercise pooling.3: not attempted yet: replace `...` with your answer.
+    >>> check_2(...)
+    Exercise pooling.2: not attempted yet: replace `...` with your answer.
     """
     _check_pooling(max_pool2d, "max", "max_pool2d")
     return f"equal to keras.layers.MaxPool2D on all {len(POOL_CASES)} cases."
 
 
-@exercise("pooling.4")
-def check_4(avg_pool2d: Any) -> str:
+@exercise("pooling.3")
+def check_3(avg_pool2d: Any) -> str:
     """Check a NumPy average pooling ``avg_pool2d(x, pool_size, strides, padding)`` vs Keras.
 
-    The same six cases as exercise pooling.3, against ``keras.layers.AvgPool2D``; values must
+    The same six cases as exercise pooling.2, against ``keras.layers.AvgPool2D``; values must
     agree within 1e-6 (plus 1e-5 relative).
 
     Parameters
     ----------
     avg_pool2d : callable
-        ``avg_pool2d(x, pool_size, strides, padding)``, arguments as in exercise pooling.3.
+        ``avg_pool2d(x, pool_size, strides, padding)``, arguments as in exercise pooling.2.
+
+    Examples
+    --------
+    >>> check_3(...)
+    Exercise pooling.3: not attempted yet: replace `...` with your answer.
+    """
+    _check_pooling(avg_pool2d, "avg", "avg_pool2d")
+    return f"equal to keras.layers.AvgPool2D on all {len(POOL_CASES)} cases."
+
+
+# ------------------------------------------------------------ pooling.4: global average pooling
+# Exercise pooling.4: input shapes (batch, height, width, channels), non-square on purpose.
+GLOBAL_CASES = ((1, 4, 4, 3), (3, 5, 7, 2), (2, 1, 6, 4), (2, 9, 3, 1))
+
+
+@exercise("pooling.4")
+def check_4(global_avg_pool: Any) -> str:
+    """Check a NumPy ``global_avg_pool(x)`` against ``keras.layers.GlobalAveragePooling2D``.
+
+    Four inputs (batches of 1 to 3, square and non-square maps, 1 to 4 channels); the answer
+    must have shape (batch, channels) and agree within 1e-6 (plus 1e-5 relative).
+
+    Parameters
+    ----------
+    global_avg_pool : callable
+        ``global_avg_pool(x)`` with ``x`` of shape (batch, height, width, channels).
 
     Examples
     --------
     >>> check_4(...)
     Exercise pooling.4: not attempted yet: replace `...` with your answer.
     """
-    _check_pooling(avg_pool2d, "avg", "avg_pool2d")
-    return f"equal to keras.layers.AvgPool2D on all {len(POOL_CASES)} cases."
+    name = "global_avg_pool"
+    for seed, shape in enumerate(GLOBAL_CASES):
+        x = _case_input(shape, negative=False, seed=20 + seed)
+        label = f"{name}(x) with x of shape {shape}"
+        got = _answer_on_copy(global_avg_pool, x, name=name, label=label)
+        _finite(got, label, "the mean of finite numbers is finite.")
+        expected = keras.ops.convert_to_numpy(keras.layers.GlobalAveragePooling2D()(x.copy()))
+        compare_arrays(
+            got,
+            expected,
+            name=label,
+            rtol=1e-5,
+            atol=1e-6,
+            mistakes={
+                "keep only (batch, channels): drop the two axes of length 1 (no keepdims)": (
+                    expected[:, None, None, :]
+                ),
+                "that is global MAX pooling: take the mean of each map": x.max(axis=(1, 2)),
+                "that is the sum of each map: divide by its height x width": x.sum(axis=(1, 2)),
+                "average over height and width (axes 1 and 2), one number per image and "
+                "channel; you averaged over the batch too": np.broadcast_to(
+                    x.mean(axis=(0, 1, 2)), expected.shape
+                ),
+            },
+        )
+    return (
+        "equal to keras.layers.GlobalAveragePooling2D on all "
+        f"{len(GLOBAL_CASES)} inputs, whatever their height and width."
+    )
 
 
 # ---------------------------------------------------------------- pooling.5: shift experiment
@@ -332,6 +344,7 @@ def check_5(unchanged_2: Any, unchanged_4: Any) -> str:
         array = as_array(answer, name)
         if array.size != 1:
             raise Mistake(f"{name} should be one number, got {array.size} values.")
+        _finite(array, name, "give the measured fraction, a number between 0 and 1.")
         value = float(array.reshape(()))
         measured = [_shift_unchanged(pool_size, 1, dtype) for dtype in dtypes]
         if _close_to_any(value, measured):
@@ -384,8 +397,9 @@ def check_6(depthwise_max_pool: Any) -> str:
     for seed, (shape, pool_size) in enumerate(DEPTHWISE_CASES):
         x = _case_input(shape, negative=False, seed=seed)
         label = f"{name}(x, {pool_size}) with x of shape {shape}"
-        got = as_array(call_answer(depthwise_max_pool, x, pool_size, name=name), label)
-        expected = keras.ops.convert_to_numpy(DepthwiseMaxPool2D(pool_size)(x))
+        got = _answer_on_copy(depthwise_max_pool, x, pool_size, name=name, label=label)
+        _finite(got, label, "the maximum of finite numbers is finite.")
+        expected = keras.ops.convert_to_numpy(DepthwiseMaxPool2D(pool_size)(x.copy()))
         if got.shape != expected.shape:
             raise Mistake(
                 f"{label} has shape {got.shape}, expected {expected.shape}: depthwise pooling "
