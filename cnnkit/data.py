@@ -258,9 +258,9 @@ def load_mnist_csv(
 ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     """Load a digit CSV data set as training, validation and test arrays of raw pixels.
 
-    As in Géron's chapter 14, the first ``n_valid`` rows of the training file are the
-    validation set; for small files this is capped at 10% of the rows (400 of the bundled
-    sample's 4,000).
+    The first ``n_valid`` rows of the training file are the validation set (Géron's chapter 14
+    holds out the last 5,000 instead); for small files this is capped at 10% of the rows (400 of
+    the bundled sample's 4,000).
 
     Parameters
     ----------

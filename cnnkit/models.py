@@ -14,8 +14,9 @@ from keras import layers
 def mnist_cnn(input_shape: tuple[int, int, int] = (28, 28, 1), n_classes: int = 10) -> keras.Model:
     """Build notebook 03's small CNN for 28x28 digit images.
 
-    Conv2D(32, 3, same, relu) -> Conv2D(64, 3, same, relu) -> MaxPool2D(2) -> Flatten ->
-    Dropout(0.25) -> Dense(128, relu) -> Dropout(0.5) -> Dense(n_classes, softmax).
+    Rescaling(1/255) -> Conv2D(32, 3, same, relu) -> Conv2D(64, 3, same, relu) ->
+    MaxPool2D(2) -> Flatten -> Dropout(0.25) -> Dense(128, relu) -> Dropout(0.5) ->
+    Dense(n_classes, softmax). It takes raw 0..255 pixels.
     For 28x28x1 input and 10 classes it has 1,625,866 parameters.
 
     Parameters
@@ -57,13 +58,15 @@ def resnet34(
     input_shape: tuple[int, int, int] = (28, 28, 1),
     n_classes: int = 10,
     bn_momentum: float = 0.99,
+    centre_tap: bool = False,
 ) -> keras.Model:
     """Build ResNet-34 from residual units, as a Sequential model.
 
-    Stem: Conv2D(64, 7, strides=2, same, no bias) -> BatchNormalization -> ReLU ->
-    MaxPool2D(3, strides=2, same). Then 16 :class:`cnnkit.layers.ResidualUnit` blocks,
-    3 x 64, 4 x 128, 6 x 256 and 3 x 512 filters, with stride 2 where the filter count
-    changes, then GlobalAvgPool2D -> Flatten -> Dense(n_classes, softmax).
+    Rescaling(1/255) (it takes raw 0..255 pixels), then the stem: Conv2D(64, 7, strides=2,
+    same, no bias) -> BatchNormalization -> ReLU -> MaxPool2D(3, strides=2, same). Then 16
+    :class:`cnnkit.layers.ResidualUnit` blocks, 3 x 64, 4 x 128, 6 x 256 and 3 x 512
+    filters, with stride 2 where the filter count changes, then GlobalAvgPool2D -> Flatten
+    -> Dense(n_classes, softmax).
     For 28x28x1 input and 10 classes it has 21,300,554 parameters.
 
     Parameters
@@ -75,13 +78,17 @@ def resnet34(
     bn_momentum : float, default=0.99
         Momentum of every batch norm's moving statistics (0.99 is Keras' default; 0.9 suits
         short trainings on small data sets).
+    centre_tap : bool, default=False
+        Use :class:`cnnkit.layers.CentreTapResidualUnit`, which computes the same as
+        ``ResidualUnit`` but runs the 3x3 convolutions of 1x1 maps (the last stage on 28x28
+        inputs) as matrix products, faster on CPUs.
 
     Returns
     -------
     keras.Sequential
-        The uncompiled model; layers are named ``stem_conv``, ``stem_bn``, ``stem_relu``,
-        ``stem_pool``, ``stage2_unit1`` ... ``stage5_unit3``, ``avg_pool``, ``flatten``,
-        ``predictions``.
+        The uncompiled model; layers are named ``rescaling``, ``stem_conv``, ``stem_bn``,
+        ``stem_relu``, ``stem_pool``, ``stage2_unit1`` ... ``stage5_unit3``, ``avg_pool``,
+        ``flatten``, ``predictions``.
 
     Examples
     --------
@@ -89,8 +96,9 @@ def resnet34(
     >>> model.count_params()
     21300554
     """
-    from cnnkit.layers import ResidualUnit
+    from cnnkit.layers import CentreTapResidualUnit, ResidualUnit
 
+    unit_class = CentreTapResidualUnit if centre_tap else ResidualUnit
     model = keras.Sequential(name="resnet34")
     model.add(keras.Input(shape=input_shape))
     model.add(layers.Rescaling(1 / 255, name="rescaling"))
@@ -106,7 +114,7 @@ def resnet34(
         unit += 1
         strides = 1 if filters == prev_filters else 2
         model.add(
-            ResidualUnit(
+            unit_class(
                 filters,
                 strides=strides,
                 bn_momentum=bn_momentum,
@@ -131,7 +139,8 @@ def lenet5(
 ) -> keras.Model:
     """Build LeNet-5 (LeCun et al., 1998) in its common modern form, as a Sequential model.
 
-    Conv2D(6, 5, same) -> Pool(2, 2) -> Conv2D(16, 5) -> Pool(2, 2) -> Flatten ->
+    Rescaling(1/255) (it takes raw 0..255 pixels) -> Conv2D(6, 5, same) -> Pool(2, 2) ->
+    Conv2D(16, 5) -> Pool(2, 2) -> Flatten ->
     Dense(120) -> Dense(84) -> Dense(n_classes), with ``activation`` after every layer
     but the last, which returns logits (train with ``from_logits=True``). The defaults
     (sigmoid, average pooling) follow the original; ``activation="relu", pooling="max"``
@@ -153,9 +162,9 @@ def lenet5(
     Returns
     -------
     keras.Sequential
-        The uncompiled model; layers are named ``c1_conv``, ``s2_pool``, ``c3_conv``,
-        ``s4_pool``, ``flatten``, ``c5_dense``, ``f6_dense`` and ``output`` after the
-        paper's C1, S2, C3, S4, C5 and F6.
+        The uncompiled model; layers are named ``rescaling``, then ``c1_conv``, ``s2_pool``,
+        ``c3_conv``, ``s4_pool``, ``flatten``, ``c5_dense``, ``f6_dense`` and ``output`` after
+        the paper's C1, S2, C3, S4, C5 and F6.
 
     Raises
     ------
@@ -217,10 +226,13 @@ def lenet5(
 
 
 def simple_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), n_classes: int = 10) -> keras.Model:
-    """Build the source text's PyTorch ``SimpleCNN`` for CIFAR-10, in Keras.
+    """Build ``SimpleCNN``, a two-convolution PyTorch network for CIFAR-10, in Keras.
 
-    Conv2D(16, 3, same, relu) -> MaxPool2D(2) -> Conv2D(32, 3, same, relu) -> MaxPool2D(2)
-    -> Flatten -> Dense(n_classes). The last layer returns logits (train with
+    ``SimpleCNN`` follows the PyTorch CIFAR-10 tutorial ("Training a Classifier"), with 3x3
+    convolutions of 16 and 32 filters and one linear layer. Rescaling (0..255 -> [-1, 1], the
+    tutorial's ``Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))``) -> Conv2D(16, 3, same, relu)
+    -> MaxPool2D(2) -> Conv2D(32, 3, same, relu) -> MaxPool2D(2) -> Flatten
+    -> Dense(n_classes). The last layer returns logits (train with
     ``from_logits=True``). For 32x32x3 input and 10 classes the maps are 32x32x16,
     16x16x16, 16x16x32 and 8x8x32, Flatten gives 2,048 values, and there are 25,578
     parameters. (The PyTorch original flattens with ``x.view(-1, 32 * 16 * 16)``, a size
@@ -308,16 +320,16 @@ def cifar_cnn(
     augment: bool = False,
     bn_momentum: float = 0.9,
 ) -> keras.Model:
-    """Build notebook 08's VGG-style CNN with batch normalisation, for small colour photos.
+    """Build notebook 07's VGG-style CNN with batch normalisation, for small colour photos.
 
-    Each stage is one or more Conv2D(filters, 3, same, no bias) -> BatchNormalization ->
-    ReLU, followed by MaxPool2D(2) in every stage but the last. Then GlobalAvgPool2D ->
-    Dropout(dropout) -> Dense(n_classes), which returns logits (train with
-    ``from_logits=True``). With ``augment=True`` the block of :func:`cifar_augmentation`
-    (random horizontal flips and shifts of up to 4 pixels, active only in training) comes
-    first. For 32x32x3 input, 10 classes and the default stages the maps are 32x32x32,
-    16x16x64, 8x8x128 and 4x4x256, and there are 577,514 parameters with or without
-    augmentation.
+    A Rescaling layer maps the raw 0..255 pixels to [-1, 1]. Each stage is one or more
+    Conv2D(filters, 3, same, no bias) -> BatchNormalization -> ReLU, followed by
+    MaxPool2D(2) in every stage but the last. Then GlobalAvgPool2D -> Dropout(dropout)
+    -> Dense(n_classes), which returns logits (train with ``from_logits=True``). With
+    ``augment=True`` the block of :func:`cifar_augmentation` (random horizontal flips and
+    shifts of up to 4 pixels, active only in training) comes right after the Rescaling.
+    For 32x32x3 input, 10 classes and the default stages the maps are 32x32x32, 16x16x64,
+    8x8x128 and 4x4x256, and there are 577,514 parameters with or without augmentation.
 
     Parameters
     ----------

@@ -178,7 +178,7 @@ def test_load_mnist_csv_bundled_sample_split_shapes_and_raw_pixels():
     for X in (X_train, X_valid, X_test):
         assert X.dtype == np.uint8 and X.min() == 0 and X.max() == 255
     raw_X, raw_y = data.read_digits_csv(SAMPLE_DIR / "train.csv.gz")
-    # The first rows of the training file are the validation set, as in Géron's chapter 14.
+    # The first rows of the training file are the validation set.
     np.testing.assert_array_equal(y_valid, raw_y[:400])
     np.testing.assert_array_equal(y_train, raw_y[400:])
     np.testing.assert_array_equal(X_valid[0].ravel(), raw_X[0])
