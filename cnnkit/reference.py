@@ -428,7 +428,7 @@ def pool2d(
     return out
 
 
-# --- Convolution as matrix multiplication (notebook 05) ------------------------------------
+# --- Convolution as matrix multiplication (notebook 09) ------------------------------------
 
 
 def _check_2d(name: str, array) -> np.ndarray:

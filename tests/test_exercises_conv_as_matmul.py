@@ -4,6 +4,7 @@ import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit import reference
 from cnnkit.exercises import conv_as_matmul
 from cnnkit.exercises.checking import CORRECT, NOT_ATTEMPTED
+from cnnkit.reference import im2col
 
 import keras
 import numpy as np
@@ -55,8 +56,13 @@ def test_im2col_accepts_another_correct_form():
     assert conv_as_matmul.check_2(windows_im2col).status == CORRECT
 
 
+def patches_of(x, kernel_size, strides=1, padding="valid"):
+    """The right patches matrix without reference.im2col (switched off during the check)."""
+    return np.array(windows_im2col(x, kernel_size, strides, padding))
+
+
 def channels_first_columns(x, kernel_size, strides, padding):
-    patches = reference.im2col(x, kernel_size, strides, padding)
+    patches = patches_of(x, kernel_size, strides, padding)
     return (
         patches.reshape(len(patches), *kernel_size, -1)
         .transpose(0, 3, 1, 2)
@@ -69,23 +75,41 @@ def padded_on_the_wrong_side(x, kernel_size, strides, padding):
         reference.padding_amounts(n, k, strides, padding)[::-1]
         for n, k in zip(x.shape[1:3], kernel_size, strict=True)
     ]
-    return reference.im2col(np.pad(x, ((0, 0), *pads, (0, 0))), kernel_size, strides)
+    return patches_of(np.pad(x, ((0, 0), *pads, (0, 0))), kernel_size, strides)
 
 
 @pytest.mark.parametrize(
     ("im2col", "words"),
     [
         (channels_first_columns, ["(channels, kh, kw)"]),
-        (lambda x, k, s, p: reference.im2col(x, k, s, p).T, ["its transpose"]),
-        (lambda x, k, s, p: reference.im2col(x, k, s), ["forget the padding"]),
-        (lambda x, k, s, p: reference.im2col(x, k, 1, p), ["forget the stride"]),
-        (lambda x, k, s, p: reference.im2col(x[:1], k, s, p), ["every image"]),
+        (lambda x, k, s, p: patches_of(x, k, s, p).T, ["its transpose"]),
+        (lambda x, k, s, p: patches_of(x, k, s), ["forget the padding"]),
+        (lambda x, k, s, p: patches_of(x, k, 1, p), ["forget the stride"]),
+        (lambda x, k, s, p: patches_of(x[:1], k, s, p), ["every image"]),
         (padded_on_the_wrong_side, ["wrong side"]),
-        (lambda x, k, s, p: reference.im2col(x, k, s, p) + 0.1, ["values differ"]),
+        (lambda x, k, s, p: patches_of(x, k, s, p) + 0.1, ["values differ"]),
+        (lambda x, k, s, p: patches_of(x, k, s, p) * np.nan, ["NaN"]),
+        (lambda x, k, s, p: reference.im2col(x, k, s, p), ["switched off"]),
+        (lambda x, k, s, p: im2col(x, k, s, p), ["switched off"]),
     ],
 )
 def test_im2col_names_the_mistake(im2col, words):
     assert_wrong(conv_as_matmul.check_2(im2col), *words)
+
+
+def test_im2col_is_switched_on_again_after_the_check():
+    conv_as_matmul.check_2(lambda x, k, s, p: im2col(x, k, s, p))
+    assert im2col is reference.im2col
+    assert reference.im2col(np.ones((1, 3, 3, 1)), 3).shape == (1, 9)
+
+
+def test_im2col_gets_a_copy_of_the_input():
+    def overwrites_its_input(x, kernel_size, strides, padding):
+        patches = patches_of(x, kernel_size, strides, padding)
+        x[...] = 0
+        return patches
+
+    assert conv_as_matmul.check_2(overwrites_its_input).status == CORRECT
 
 
 def test_im2col_with_an_unwritten_body_is_not_attempted():
@@ -116,12 +140,22 @@ def test_conv2d_gemm_accepts_another_correct_form():
     assert conv_as_matmul.check_3(einsum_gemm).status == CORRECT
 
 
+def test_conv2d_gemm_gets_a_copy_of_the_input():
+    def overwrites_its_input(x, kernel, bias, strides, padding):
+        out = einsum_gemm(x, kernel, bias, strides, padding)
+        x[...], kernel[...], bias[...] = 0, 0, 0
+        return out
+
+    assert conv_as_matmul.check_3(overwrites_its_input).status == CORRECT
+
+
 @pytest.mark.parametrize(
     ("conv2d_gemm", "words"),
     [
         (scrambled_gemm, ["kernel matrix is scrambled", "reshape(-1, filters)"]),
         (lambda x, k, b, s, p: reference.conv2d(x, k, None, s, p), ["forget the bias"]),
         (lambda x, k, b, s, p: reference.conv2d(x, k, b, s), ["forget the padding"]),
+        (lambda x, k, b, s, p: reference.conv2d(x, k, b, s, p) * np.inf, ["NaN"]),
     ],
 )
 def test_conv2d_gemm_names_the_mistake(conv2d_gemm, words):
@@ -169,6 +203,7 @@ def test_conv_matrix_accepts_columns_of_the_convolved_unit_images():
         (lambda k, s: reference.toeplitz_matrix(k[::-1, ::-1], s, "valid").T, ["its transpose"]),
         (lambda k, s: reference.toeplitz_matrix(k[::-1, ::-1], s), ["'full' matrix"]),
         (lambda k, s: 2 * reference.toeplitz_matrix(k[::-1, ::-1], s, "valid"), ["values differ"]),
+        (lambda k, s: np.full(reference.toeplitz_matrix(k, s, "valid").shape, np.inf), ["NaN"]),
     ],
 )
 def test_conv_matrix_names_the_mistake(conv_matrix, words):
@@ -181,7 +216,7 @@ def test_conv_matrix_with_an_unwritten_body_is_not_attempted():
     assert conv_as_matmul.check_4(conv_matrix).status == NOT_ATTEMPTED
 
 
-# ------------------------------------------------------------------- conv_as_matmul.5: transposed conv
+# -------------------------------------------------------------- conv_as_matmul.5: transposed conv
 def dilate_and_correlate(x, kernel, strides):
     """Another correct form: spread the pixels `strides` apart, pad, correlate with the rotated
     kernel (in and out channels swapped): the textbook identity, no stamping."""
@@ -199,18 +234,20 @@ def test_conv_transpose_accepts_another_correct_form():
 
 def channels_swapped(x, kernel, strides):
     if kernel.shape[2] != kernel.shape[3]:
-        return reference.conv_transpose2d(x, kernel, strides=strides)
-    return reference.conv_transpose2d(x, kernel.transpose(0, 1, 3, 2), strides=strides)
+        return dilate_and_correlate(x, kernel, strides)
+    return dilate_and_correlate(x, kernel.transpose(0, 1, 3, 2), strides)
 
 
 @pytest.mark.parametrize(
     ("conv_transpose", "words"),
     [
-        (lambda x, k, s: reference.conv_transpose2d(x, k[::-1, ::-1], strides=s), ["rotated"]),
-        (lambda x, k, s: reference.conv_transpose2d(x, k), ["stride-1 shape"]),
+        (lambda x, k, s: dilate_and_correlate(x, k[::-1, ::-1], s), ["rotated"]),
+        (lambda x, k, s: dilate_and_correlate(x, k, 1), ["stride-1 shape"]),
         (channels_swapped, ["channel axes are swapped"]),
-        (lambda x, k, s: reference.conv_transpose2d(x, k, strides=s) + 1, ["values differ"]),
+        (lambda x, k, s: dilate_and_correlate(x, k, s) + 1, ["values differ"]),
         (lambda x, k, s: np.zeros((1, 3, 3)), ["returned shape"]),
+        (lambda x, k, s: dilate_and_correlate(x, k, s) * np.nan, ["NaN"]),
+        (lambda x, k, s: reference.conv_transpose2d(x, k, strides=s), ["switched off"]),
     ],
 )
 def test_conv_transpose_names_the_mistake(conv_transpose, words):

@@ -1,14 +1,17 @@
-"""Checks for notebook 05's exercises: convolution as matrix multiplication.
+"""Checks for notebook 09's exercises: convolution as matrix multiplication.
 
-Exercise conv_as_matmul.1 works out the shapes of an im2col matrix and of a convolution (Toeplitz) matrix,
-conv_as_matmul.2 writes im2col in NumPy, conv_as_matmul.3 a convolution as one matrix product, conv_as_matmul.4 the convolution
-matrix of Keras' Conv2D and conv_as_matmul.5 a transposed convolution. Every oracle (``cnnkit.reference``'s
-``im2col`` and ``toeplitz_matrix``, ``keras.ops.conv``, ``keras.ops.conv_transpose``) is
-computed when the check runs.
+Exercise conv_as_matmul.1 works out the shapes of an im2col matrix and of a convolution
+(Toeplitz) matrix, conv_as_matmul.2 writes im2col in NumPy, conv_as_matmul.3 a convolution as
+one matrix product, conv_as_matmul.4 the convolution matrix of Keras' Conv2D and
+conv_as_matmul.5 a transposed convolution. Every oracle (``cnnkit.reference``'s ``im2col`` and
+``toeplitz_matrix``, ``keras.ops.conv``, ``keras.ops.conv_transpose``) is computed when the
+check runs, on its own copy of the inputs; the learner's function gets another copy.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from cnnkit import reference
@@ -24,8 +27,8 @@ from cnnkit.exercises.convolution import CONV_CASES, check_conv2d_function
 import keras
 import numpy as np
 
-# Exercise conv_as_matmul.1: im2col of 8 RGB 32x32 images for a 5x5 kernel, stride 2, "same" padding;
-# the "valid" convolution matrix of a 5x5 filter on one 28x28 grey image.
+# Exercise conv_as_matmul.1: im2col of 8 RGB 32x32 images for a 5x5 kernel, stride 2, "same"
+# padding; the "valid" convolution matrix of a 5x5 filter on one 28x28 grey image.
 IM2COL_INPUT, IM2COL_KERNEL, IM2COL_STRIDE = (8, 32, 32, 3), 5, 2
 TOEPLITZ_INPUT, TOEPLITZ_KERNEL = (28, 28), 5
 
@@ -47,7 +50,8 @@ MATRIX_CASES = (
     ((3, 3), (3, 3)),
 )
 
-# Exercise conv_as_matmul.5: (x shape, kernel shape (kh, kw, out, in), strides); strides <= kernel size.
+# Exercise conv_as_matmul.5: (x shape, kernel shape (kh, kw, out, in), strides), strides at most
+# the kernel size.
 TRANSPOSE_CASES = (
     ((1, 2, 2, 1), (2, 2, 1, 1), 1),
     ((2, 3, 4, 2), (3, 3, 3, 2), 1),
@@ -55,6 +59,52 @@ TRANSPOSE_CASES = (
     ((2, 4, 3, 3), (4, 4, 2, 3), 2),
     ((1, 2, 3, 2), (3, 2, 2, 2), 2),
 )
+
+
+@contextlib.contextmanager
+def _switched_off(function: Any, name: str, hint: str) -> Iterator[None]:
+    """While the block runs, ``cnnkit.reference.<name>`` raises with `hint`.
+
+    Both the module attribute and any name in the learner's namespace (``function``'s globals,
+    e.g. ``from cnnkit.reference import im2col`` in a notebook) that holds the helper are
+    replaced, and restored afterwards.
+    """
+    original = getattr(reference, name)
+
+    def switched_off(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(f"cnnkit.reference.{name} is switched off in this exercise: {hint}")
+
+    namespace = getattr(function, "__globals__", {})
+    aliases = [key for key, value in namespace.items() if value is original]
+    setattr(reference, name, switched_off)
+    namespace.update(dict.fromkeys(aliases, switched_off))
+    try:
+        yield
+    finally:
+        setattr(reference, name, original)
+        namespace.update(dict.fromkeys(aliases, original))
+
+
+def _answer(function: Any, args: tuple, *, name: str, case: str) -> np.ndarray:
+    """Call the learner's `function` on copies of `args`; its result as finite numbers."""
+    copies = tuple(np.copy(arg) if isinstance(arg, np.ndarray) else arg for arg in args)
+    return _finite(as_array(call_answer(function, *copies, name=name), case), case)
+
+
+def _finite(got: np.ndarray, case: str) -> np.ndarray:
+    """`got`, unless it holds NaN or infinite values (then a hint)."""
+    if not np.all(np.isfinite(got)):
+        raise Mistake(f"{case} returned {int(np.sum(~np.isfinite(got)))} NaN or infinite values.")
+    return got
+
+
+def _on_copies(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function` called with copies of its array arguments, so it cannot change the check's."""
+
+    def called_on_copies(*args: Any) -> Any:
+        return function(*(np.copy(arg) if isinstance(arg, np.ndarray) else arg for arg in args))
+
+    return called_on_copies
 
 
 @exercise("conv_as_matmul.1")
@@ -170,8 +220,10 @@ def check_2(my_im2col: Any) -> str:
             f"your my_im2col on x of shape {shape}, kernel_size={kernel_size}, "
             f"strides={strides}, padding={padding!r}"
         )
-        answer = call_answer(my_im2col, x, kernel_size, strides, padding, name="your my_im2col")
-        got = as_array(answer, case)
+        with _switched_off(my_im2col, "im2col", "build the patches yourself (section 3)."):
+            got = _answer(
+                my_im2col, (x, kernel_size, strides, padding), name="your my_im2col", case=case
+            )
         (kh, kw), n, c = kernel_size, shape[0], shape[3]
         rows = expected.shape[0] // n
         out_h = reference.conv_output_size(shape[1], kh, strides, padding)
@@ -234,9 +286,9 @@ def _scrambled_kernel(x, kernel, bias, strides, padding) -> dict[str, np.ndarray
 def check_3(conv2d_gemm: Any) -> str:
     """Check ``conv2d_gemm(x, kernel, bias, strides, padding)`` (im2col + GEMM) against Keras.
 
-    The five cases of exercise 01.5 (batch 1 and 2, 1 to 3 input channels, 1 to 4 filters,
-    strides 1 to 3, "valid" and "same"); the oracle is ``keras.ops.conv`` plus the bias,
-    within 1e-4.
+    The five cases of ``cnnkit.exercises.convolution.CONV_CASES`` (batch 1 and 2, 1 to 3 input
+    channels, 1 to 4 filters, strides 1 to 3, "valid" and "same"); the oracle is
+    ``keras.ops.conv`` plus the bias, within 1e-4. NaN or infinite outputs are rejected first.
 
     Parameters
     ----------
@@ -251,7 +303,17 @@ def check_3(conv2d_gemm: Any) -> str:
     >>> check_3(...)
     Exercise conv_as_matmul.3: not attempted yet: replace `...` with your answer.
     """
-    check_conv2d_function(conv2d_gemm, "your conv2d_gemm", mistakes=_scrambled_kernel)
+    rng = np.random.default_rng(3)
+    for x_shape, kernel_shape, strides, padding in CONV_CASES:  # NaN and inf first
+        args = (
+            rng.normal(size=x_shape).astype("float32"),
+            rng.normal(size=kernel_shape).astype("float32"),
+            rng.normal(size=kernel_shape[3]).astype("float32"),
+            strides,
+            padding,
+        )
+        _answer(conv2d_gemm, args, name="your conv2d_gemm", case=f"your conv2d_gemm on {x_shape}")
+    check_conv2d_function(_on_copies(conv2d_gemm), "your conv2d_gemm", mistakes=_scrambled_kernel)
     return f"it matches Keras' Conv2D on all {len(CONV_CASES)} cases."
 
 
@@ -283,10 +345,10 @@ def check_4(conv_matrix: Any) -> str:
         image = rng.normal(size=input_shape)
         (kh, kw), (h, w) = kernel_shape, input_shape
         case = f"your conv_matrix for a {kh}x{kw} kernel and a {h}x{w} image"
-        answer = call_answer(conv_matrix, kernel, input_shape, name="your conv_matrix")
+        answer = call_answer(conv_matrix, kernel.copy(), input_shape, name="your conv_matrix")
         if hasattr(answer, "toarray"):  # a SciPy sparse matrix is a fine answer too
             answer = answer.toarray()
-        got = as_array(answer, case)
+        got = _finite(as_array(answer, case), case)
         expected_shape = ((h - kh + 1) * (w - kw + 1), h * w)
         if got.shape != expected_shape:
             hint = "."
@@ -358,8 +420,10 @@ def check_5(conv_transpose: Any) -> str:
             f"your conv_transpose on x of shape {x_shape} with a kernel of shape "
             f"{kernel_shape}, strides={strides}"
         )
-        answer = call_answer(conv_transpose, x, kernel, strides, name="your conv_transpose")
-        got = as_array(answer, case)
+        with _switched_off(conv_transpose, "conv_transpose2d", "stamp the kernel yourself."):
+            got = _answer(
+                conv_transpose, (x, kernel, strides), name="your conv_transpose", case=case
+            )
         if got.shape != expected.shape:
             hint = "."
             stride_1 = reference.conv_transpose2d(x, kernel).shape

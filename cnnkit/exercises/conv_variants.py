@@ -1,10 +1,11 @@
-"""Checks for notebook 06's exercises: the convolution family counted and written out.
+"""Checks for notebook 10's exercises: the convolution family, written out and counted.
 
-Exercise conv_variants.1 works out a transposed convolution's output size, conv_variants.2 the parameters of a
-depthwise separable block against a standard convolution, conv_variants.3 their multiply-adds, conv_variants.4 the
-receptive field of a stack of dilated convolutions, conv_variants.5 writes a grouped convolution and conv_variants.6
-a transposed convolution in NumPy. The oracles (Keras layers and models, ``cnnkit.reference``)
-are computed when a check runs.
+Exercise conv_variants.1 spreads a kernel into the kernel with holes that a dilated convolution
+uses, conv_variants.2 counts the parameters and multiply-adds of a depthwise separable block
+against a standard convolution, conv_variants.3 writes a grouped convolution and
+conv_variants.4 rewrites a classifier's Dense head as convolutions (a fully convolutional
+network). The oracles (Keras layers and models, ``cnnkit.reference``) are computed when a check
+runs, on their own copy of the inputs; the learner's function gets another copy.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from cnnkit import reference
 from cnnkit.exercises.checking import (
     Mistake,
     as_array,
+    as_model,
     call_answer,
     compare_arrays,
     compare_number,
@@ -24,19 +26,22 @@ from cnnkit.exercises.checking import (
 import keras
 import numpy as np
 
-# Exercise conv_variants.1: Conv2DTranspose(kernel_size=UP_KERNEL, strides=UP_STRIDES) on UP_INPUT.
-UP_INPUT = (7, 10)
-UP_KERNEL, UP_STRIDES = 3, 2
+# Exercise conv_variants.1: (kernel shape (kh, kw, in_channels, filters), dilation rate).
+DILATION_CASES = (
+    ((3, 3, 1, 1), 2),
+    ((3, 3, 2, 3), 1),
+    ((2, 3, 1, 2), 3),
+    ((3, 2, 3, 1), 2),
+    ((1, 1, 2, 2), 4),
+)
+DILATION_INPUT = (2, 13, 12)  # batch, height, width of the random inputs
 
-# Exercises conv_variants.2 and conv_variants.3: input channels, filters, kernel size; conv_variants.3's input height and width.
+# Exercise conv_variants.2: input channels, filters, kernel size; the input's height and width.
 C_IN, C_OUT, KERNEL = 32, 64, 3
 MAP_SIZE = 32
 
-# Exercise conv_variants.4: (kernel size, dilation rate) of stack a; stack b has a MaxPool2D(2) after
-# the first layer.
-DILATED_STACK = ((3, 1), (3, 3), (3, 9))
-
-# Exercise conv_variants.5: (input shape, kernel shape (kh, kw, in_channels // groups, filters), groups).
+# Exercise conv_variants.3: (input shape, kernel shape (kh, kw, in_channels // groups, filters),
+# groups).
 GROUPED_CASES = (
     ((1, 6, 7, 4), (3, 3, 2, 4), 2),
     ((2, 5, 6, 6), (3, 3, 2, 6), 3),
@@ -45,70 +50,95 @@ GROUPED_CASES = (
     ((1, 4, 5, 3), (2, 2, 3, 2), 1),
 )
 
-# Exercise conv_variants.6: (input shape, kernel shape (kh, kw, filters, in_channels), strides, padding).
-TRANSPOSED_CASES = (
-    ((1, 3, 3, 1), (3, 3, 1, 1), 2, "valid"),
-    ((2, 4, 5, 2), (3, 3, 3, 2), 2, "valid"),
-    ((1, 3, 4, 2), (4, 4, 2, 2), 2, "same"),
-    ((2, 3, 3, 3), (3, 3, 2, 3), 2, "same"),
-    ((1, 4, 4, 2), (5, 3, 2, 2), 2, "same"),
-    ((1, 5, 4, 1), (3, 3, 2, 1), 1, "same"),
-)
-
-
-def _as_size(answer: Any, name: str) -> np.ndarray:
-    size = as_array(answer, name).ravel()
-    if size.size != 2:
-        raise Mistake(f"{name} should be two numbers, (height, width), got {size.size}.")
-    return size
+# Exercise conv_variants.4: the hidden Dense layers of the two classifiers' heads (the last
+# layer is Dense(10)), and the canvases (height, width) the fully convolutional model must
+# handle besides 28 x 28.
+HEADS = ((), (32,))
+CANVASES = ((28, 84), (44, 60))
 
 
 def _random(shape: tuple[int, ...], seed: int) -> np.ndarray:
     return np.random.default_rng(seed).normal(size=shape).astype(np.float32)
 
 
-# ---------------------------------------------------------------------- conv_variants.1: output size
-@exercise("conv_variants.1")
-def check_1(valid_size: Any, same_size: Any) -> str:
-    """Check the output (height, width) of ``Conv2DTranspose(8, 3, strides=2)`` on 7 x 10.
+def _finite(got: np.ndarray, name: str) -> np.ndarray:
+    """`got`, unless it holds NaN or infinite values (then a hint)."""
+    if not np.all(np.isfinite(got)):
+        raise Mistake(f"{name} returned {int(np.sum(~np.isfinite(got)))} NaN or infinite values.")
+    return got
 
-    Both paddings; the oracle is the Keras layer's output shape, exact integers expected.
+
+def _answer(function: Any, args: tuple, *, name: str, case: str) -> np.ndarray:
+    """Call the learner's `function` on copies of `args`; its result as finite numbers."""
+    copies = tuple(np.copy(arg) if isinstance(arg, np.ndarray) else arg for arg in args)
+    return _finite(as_array(call_answer(function, *copies, name=name), case), case)
+
+
+def _conv(x: np.ndarray, kernel: np.ndarray, **options: Any) -> np.ndarray:
+    """A Keras Conv2D ("valid", no bias) with `kernel` as its weights, applied to `x`."""
+    layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], use_bias=False, **options)
+    layer.build(x.shape)
+    layer.set_weights([kernel])
+    return keras.ops.convert_to_numpy(layer(x))
+
+
+# ---------------------------------------------------------------- conv_variants.1: dilated kernel
+def _spread(kernel: np.ndarray, gap: int) -> np.ndarray:
+    """`kernel` with `gap` zeros between neighbouring taps along height and width."""
+    kh, kw = kernel.shape[:2]
+    out = np.zeros(((kh - 1) * (gap + 1) + 1, (kw - 1) * (gap + 1) + 1, *kernel.shape[2:]))
+    out[:: gap + 1, :: gap + 1] = kernel
+    return out
+
+
+@exercise("conv_variants.1")
+def check_1(dilate_kernel: Any) -> str:
+    """Check ``dilate_kernel(kernel, rate)``, the kernel with holes of a dilated convolution.
+
+    For five kernels (3x3, non-square, 1x1, one to three channels in and out; rates 1 to 4),
+    a ``Conv2D`` whose weights are the learner's kernel must give what ``Conv2D(...,
+    dilation_rate=rate)`` gives with the original kernel, on random inputs ("valid", no bias),
+    within 1e-4.
 
     Parameters
     ----------
-    valid_size, same_size : pair of int
-        ``(height, width)`` with ``padding="valid"`` and with ``padding="same"``.
+    dilate_kernel : callable
+        ``dilate_kernel(kernel, rate)`` with ``kernel`` of shape (kh, kw, in_channels,
+        filters) and an int ``rate``; returns the kernel of shape (rate (kh - 1) + 1,
+        rate (kw - 1) + 1, in_channels, filters) with zeros between the taps.
 
     Examples
     --------
-    >>> check_1(..., ...)
+    >>> check_1(...)
     Exercise conv_variants.1: not attempted yet: replace `...` with your answer.
     """
-    n = np.array(UP_INPUT)
-    k, s = UP_KERNEL, UP_STRIDES
-    for padding, answer in (("valid", valid_size), ("same", same_size)):
-        layer = keras.layers.Conv2DTranspose(8, k, strides=s, padding=padding)
-        expected = layer.compute_output_shape((None, *UP_INPUT, 1))[1:3]
-        name = f'the "{padding}" output size'
-        down = "that is an ordinary (down-sampling) convolution's size: a transposed one goes up"
-        if padding == "valid":
-            mistakes = {
-                down: (n - k) // s + 1,
-                'that is the "same" size: "valid" keeps every stamp whole, (n - 1) * s + k': n * s,
-                "the last stamp is k pixels wide: (n - 1) * s + k, not + 1": (n - 1) * s + 1,
-                "the first stamp starts at 0 and the last at (n - 1) * s: (n - 1) * s + k": n * s
-                + k,
-            }
-        else:
-            mistakes = {
-                down: -(-n // s),
-                'that is the "valid" size: "same" crops it to exactly n * s': (n - 1) * s + k,
-            }
-        compare_arrays(_as_size(answer, name), expected, name=name, atol=0, mistakes=mistakes)
-    return '"valid": (n - 1) * s + k; "same": n * s, whatever the kernel size.'
+    name = "your dilate_kernel"
+    for seed, (kernel_shape, rate) in enumerate(DILATION_CASES):
+        kernel = _random(kernel_shape, seed + 10)
+        case = f"{name}(kernel, {rate}) with a kernel of shape {kernel_shape}"
+        got = _answer(dilate_kernel, (kernel, rate), name=name, case=case)
+        expected = _spread(kernel, rate - 1)
+        mistakes = {
+            f"rate {rate} puts {rate - 1} zeros between neighbouring taps (the taps are "
+            f"{rate} pixels apart), not {rate}": _spread(kernel, rate),
+            "the zeros go BETWEEN the taps: the kernel spans rate (k - 1) + 1 pixels, not "
+            "rate x k": np.pad(
+                _spread(kernel, rate - 1), ((0, rate - 1), (0, rate - 1), (0, 0), (0, 0))
+            ),
+        }
+        compare_arrays(got, expected, name=case, rtol=0, atol=1e-6, mistakes=mistakes)
+        x = _random((*DILATION_INPUT, kernel_shape[2]), seed + 20)
+        compare_arrays(
+            _conv(x, got.astype(np.float32)),
+            _conv(x, kernel, dilation_rate=rate),
+            name=f"Conv2D with {case}'s result",
+            rtol=1e-4,
+            atol=1e-4,
+        )
+    return "a Conv2D with your kernels equals Conv2D(dilation_rate=...) on all five kernels."
 
 
-# ------------------------------------------------------------------- conv_variants.2: parameter count
+# ------------------------------------------------ conv_variants.2: parameters and multiply-adds
 def _models() -> tuple[keras.Model, keras.Model]:
     """The depthwise separable block and the standard convolution, with default biases."""
     separable = keras.Sequential(
@@ -127,24 +157,16 @@ def _models() -> tuple[keras.Model, keras.Model]:
     return separable, standard
 
 
-@exercise("conv_variants.2")
-def check_2(separable_params: Any, standard_params: Any) -> str:
-    """Check the parameter counts of a depthwise separable block and of a standard convolution.
+def _multiply_adds(model: keras.Model) -> int:
+    """Kernel weights (biases left out) times output positions, summed over the layers."""
+    total = 0
+    for layer in model.layers:
+        weights = int(np.prod(layer.kernel.shape))
+        total += weights * int(np.prod(layer.output.shape[1:3]))
+    return total
 
-    The block is ``DepthwiseConv2D(3)`` then ``Conv2D(64, 1)``, the standard convolution
-    ``Conv2D(64, 3)``, both on 32 input channels with Keras' default biases. The oracle is
-    ``count_params()`` of the built Keras models; exact integers expected.
 
-    Parameters
-    ----------
-    separable_params, standard_params : int
-        Parameters (weights and biases) of the block and of the standard convolution.
-
-    Examples
-    --------
-    >>> check_2(..., ...)
-    Exercise conv_variants.2: not attempted yet: replace `...` with your answer.
-    """
+def _check_parameters(separable_params: Any, standard_params: Any) -> None:
     separable, standard = _models()
     depthwise, pointwise = KERNEL * KERNEL * C_IN, C_IN * C_OUT
     compare_number(
@@ -177,38 +199,9 @@ def check_2(separable_params: Any, standard_params: Any) -> str:
             f"one bias per filter ({C_OUT}), not per input channel": full + C_IN,
         },
     )
-    ratio = standard.count_params() / separable.count_params()
-    return f"the block needs {ratio:.1f} times fewer parameters."
 
 
-# ------------------------------------------------------------------- conv_variants.3: multiply-adds
-def _multiply_adds(model: keras.Model) -> int:
-    """Kernel weights (biases left out) times output positions, summed over the layers."""
-    total = 0
-    for layer in model.layers:
-        weights = int(np.prod(layer.kernel.shape))
-        total += weights * int(np.prod(layer.output.shape[1:3]))
-    return total
-
-
-@exercise("conv_variants.3")
-def check_3(separable_macs: Any, standard_macs: Any) -> str:
-    """Check the multiply-adds of exercise conv_variants.2's two layers on a 32 x 32 input, "same" padding.
-
-    Counted as in the notebook: every kernel weight once per output position, biases left
-    out (an addition, not a multiply-add). The oracle applies that rule to the built Keras
-    models' kernel and output shapes; exact integers expected.
-
-    Parameters
-    ----------
-    separable_macs, standard_macs : int
-        Multiply-adds for one 32 x 32 x 32 input.
-
-    Examples
-    --------
-    >>> check_3(..., ...)
-    Exercise conv_variants.3: not attempted yet: replace `...` with your answer.
-    """
+def _check_multiply_adds(separable_macs: Any, standard_macs: Any) -> None:
     positions = MAP_SIZE * MAP_SIZE
     valid_positions = (MAP_SIZE - KERNEL + 1) ** 2
     for model, answer, name in zip(
@@ -235,80 +228,44 @@ def check_3(separable_macs: Any, standard_macs: Any) -> str:
                 f"positions, not {valid_positions:,}": weights * valid_positions,
             },
         )
-    separable, standard = (_multiply_adds(model) for model in _models())
-    return (
-        f"{standard / separable:.1f} times fewer multiply-adds; the formula "
-        f"1 / (1/C_out + 1/k^2) gives {1 / (1 / C_OUT + 1 / KERNEL**2):.1f}."
-    )
 
 
-# ----------------------------------------------------------------- conv_variants.4: receptive field
-@exercise("conv_variants.4")
-def check_4(field_a: Any, field_b: Any) -> str:
-    """Check the receptive fields of two stacks of dilated 3x3 convolutions.
+@exercise("conv_variants.2")
+def check_2(
+    separable_params: Any, standard_params: Any, separable_macs: Any, standard_macs: Any
+) -> str:
+    """Check the parameters and multiply-adds of a depthwise separable block and a Conv2D.
 
-    Stack a: dilation rates 1, 3 and 9 (strides 1). Stack b: the same with a
-    ``MaxPool2D(2)`` after the first convolution. The oracle is
-    ``cnnkit.reference.receptive_field`` with each dilated kernel's span ``d (k - 1) + 1``;
-    exact integers expected.
+    On a 32 x 32 x 32 input with ``padding="same"``: the block is ``DepthwiseConv2D(3)`` then
+    ``Conv2D(64, 1)``, the standard convolution ``Conv2D(64, 3)``. Parameters include Keras'
+    default biases (the oracle is ``count_params()`` of the built models); multiply-adds count
+    every kernel weight once per output position, biases left out (the oracle applies that
+    rule to the built models' kernel and output shapes). Exact integers are expected.
 
     Parameters
     ----------
-    field_a, field_b : int
-        Receptive field (in input pixels, along one axis) of one output of each stack.
+    separable_params, standard_params : int
+        Parameters (weights and biases) of the block and of the standard convolution.
+    separable_macs, standard_macs : int
+        Multiply-adds of each for one 32 x 32 x 32 input.
 
     Examples
     --------
-    >>> check_4(..., ...)
-    Exercise conv_variants.4: not attempted yet: replace `...` with your answer.
+    >>> check_2(..., ..., ..., ...)
+    Exercise conv_variants.2: not attempted yet: replace `...` with your answer.
     """
-    spans = [d * (k - 1) + 1 for k, d in DILATED_STACK]
-    ignoring_dilation = [k for k, _ in DILATED_STACK]
-    span_dk = [d * k for k, d in DILATED_STACK]
-    expected_a = reference.receptive_field(spans)
-    compare_number(
-        field_a,
-        expected_a,
-        name="stack a's receptive field",
-        mistakes={
-            "did you ignore the dilation? A 3x3 kernel with dilation d spans d x (3 - 1) + 1 "
-            "pixels": reference.receptive_field(ignoring_dilation),
-            "the taps of a dilated kernel are d apart, so it spans d x (k - 1) + 1 pixels, "
-            "not d x k": reference.receptive_field(span_dk),
-            "did you add the spans? Each layer adds its span - 1 to the field": sum(spans),
-            "start from 1 pixel, then add each layer's span - 1": expected_a - 1,
-        },
-    )
-    pooled = [spans[0], (2, 2), *spans[1:]]
-    expected_b = reference.receptive_field(pooled)
-    compare_number(
-        field_b,
-        expected_b,
-        name="stack b's receptive field",
-        mistakes={
-            "after the stride-2 pooling each later kernel's span counts twice: it adds "
-            "(span - 1) x 2 input pixels": reference.receptive_field([spans[0], 2, *spans[1:]]),
-            "the pooling counts: its window adds 1 pixel and its stride doubles what the "
-            "later layers add": expected_a,
-            "the pooling's window adds (2 - 1) pixels too": reference.receptive_field(
-                [spans[0], (1, 2), *spans[1:]]
-            ),
-        },
-    )
+    _check_parameters(separable_params, standard_params)
+    _check_multiply_adds(separable_macs, standard_macs)
+    separable, standard = _models()
+    params = standard.count_params() / separable.count_params()
+    macs = _multiply_adds(standard) / _multiply_adds(separable)
     return (
-        f"{len(spans)} layers of 9 weights see {expected_a} pixels; after one pooling, "
-        f"{expected_b}."
+        f"{params:.1f} times fewer parameters and {macs:.1f} times fewer multiply-adds; the "
+        f"formula 1 / (1/C_out + 1/k^2) gives {1 / (1 / C_OUT + 1 / KERNEL**2):.1f}."
     )
 
 
-# ---------------------------------------------------------- conv_variants.5: grouped convolution
-def _keras_grouped(x: np.ndarray, kernel: np.ndarray, groups: int) -> np.ndarray:
-    layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], groups=groups, use_bias=False)
-    layer.build(x.shape)
-    layer.set_weights([kernel])
-    return keras.ops.convert_to_numpy(layer(x))
-
-
+# ---------------------------------------------------------- conv_variants.3: grouped convolution
 def _grouped_with(x, kernel, groups: int, channels_strided: bool, filters_strided: bool):
     """A grouped convolution that assigns channels or filters to groups by stride (mistakes)."""
     per_group, filters = x.shape[-1] // groups, kernel.shape[-1]
@@ -324,8 +281,8 @@ def _grouped_with(x, kernel, groups: int, channels_strided: bool, filters_stride
     return np.concatenate(out, axis=-1)
 
 
-@exercise("conv_variants.5")
-def check_5(grouped_conv2d: Any) -> str:
+@exercise("conv_variants.3")
+def check_3(grouped_conv2d: Any) -> str:
     """Check a NumPy ``grouped_conv2d(x, kernel, groups)`` against ``Conv2D(groups=...)``.
 
     Five cases ("valid", stride 1, no bias): 1 to 4 groups, 3 to 6 input channels, batches
@@ -340,15 +297,15 @@ def check_5(grouped_conv2d: Any) -> str:
 
     Examples
     --------
-    >>> check_5(...)
-    Exercise conv_variants.5: not attempted yet: replace `...` with your answer.
+    >>> check_3(...)
+    Exercise conv_variants.3: not attempted yet: replace `...` with your answer.
     """
     name = "grouped_conv2d"
     for seed, (shape, kernel_shape, groups) in enumerate(GROUPED_CASES):
         x, kernel = _random(shape, seed), _random(kernel_shape, seed + 100)
         label = f"{name}(x, kernel, {groups}) with x {shape} and kernel {kernel_shape}"
-        got = as_array(call_answer(grouped_conv2d, x, kernel, groups, name=name), label)
-        expected = _keras_grouped(x, kernel, groups)
+        got = _answer(grouped_conv2d, (x, kernel, groups), name=name, case=label)
+        expected = _conv(x, kernel, groups=groups)
         per_group, filters = shape[-1] // groups, kernel_shape[-1]
         compare_arrays(
             got,
@@ -370,74 +327,142 @@ def check_5(grouped_conv2d: Any) -> str:
     return f"equal to keras.layers.Conv2D(groups=...) on all {len(GROUPED_CASES)} cases."
 
 
-# -------------------------------------------------------- conv_variants.6: transposed convolution
-def _keras_transposed(x: np.ndarray, kernel: np.ndarray, strides: int, padding: str):
-    layer = keras.layers.Conv2DTranspose(
-        kernel.shape[2], kernel.shape[:2], strides=strides, padding=padding, use_bias=False
+# ------------------------------------------------------ conv_variants.4: the head as convolutions
+def _classifier(hidden: tuple[int, ...], seed: int) -> keras.Model:
+    """A small digit classifier (5 x 5 x 16 map, Flatten, Dense head) with fixed weights."""
+    init = {
+        "kernel_initializer": keras.initializers.GlorotUniform(seed=seed),
+        "bias_initializer": keras.initializers.RandomNormal(stddev=0.1, seed=seed + 1),
+    }
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(8, 3, activation="relu", **init),
+            keras.layers.MaxPool2D(2),
+            keras.layers.Conv2D(16, 3, activation="relu", **init),
+            keras.layers.MaxPool2D(2),
+            keras.layers.Flatten(),
+            *[keras.layers.Dense(units, activation="relu", **init) for units in hidden],
+            keras.layers.Dense(10, **init),
+        ]
     )
-    layer.build(x.shape)
-    layer.set_weights([kernel])
-    return keras.ops.convert_to_numpy(layer(x))
 
 
-@exercise("conv_variants.6")
-def check_6(conv_transpose: Any) -> str:
-    """Check a NumPy ``conv_transpose(x, kernel, strides, padding)`` against Keras.
+def _copy(model: keras.Model) -> keras.Model:
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
 
-    Six cases against ``keras.layers.Conv2DTranspose`` (no bias): strides 1 and 2, both
-    paddings, 1 to 3 channels in and out, a non-square kernel, batches of 1 and 2; kernel
-    sizes are at least the stride. Values must agree within 1e-4 (plus 1e-4 relative).
+
+def _head_mistakes(classifier: keras.Model, images: np.ndarray) -> dict[str, np.ndarray]:
+    """Scores that usual mistakes give on 28 x 28 `images`, from the classifier's feature map."""
+    flatten = next(layer for layer in classifier.layers if isinstance(layer, keras.layers.Flatten))
+    body = keras.Model(classifier.inputs[0], flatten.input)
+    features = keras.ops.convert_to_numpy(body(images))  # (n, h, w, c)
+    dense = classifier.layers[classifier.layers.index(flatten) + 1 :]
+
+    def head(flat, relu=True, bias=True):
+        for k, layer in enumerate(dense):
+            kernel, b = layer.get_weights()
+            flat = flat @ kernel + (b if bias else 0)
+            if relu and k < len(dense) - 1:
+                flat = np.maximum(flat, 0)
+        return flat
+
+    n = len(images)
+    mistakes = {
+        "it reads the feature map in (channels, height, width) order, PyTorch's: Keras' "
+        "Flatten goes over (height, width, channels), so reshape the Dense kernel to "
+        "(h, w, c, units)": head(features.transpose(0, 3, 1, 2).reshape(n, -1)),
+        "the biases are missing: set_weights([kernel, bias]) on each new convolution": head(
+            features.reshape(n, -1), bias=False
+        ),
+    }
+    if len(dense) > 1:
+        mistakes["the hidden layer's ReLU is missing: give the new Conv2D activation='relu'"] = (
+            head(features.reshape(n, -1), relu=False)
+        )
+    return mistakes
+
+
+def _scores(model: keras.Model, images: np.ndarray, what: str) -> np.ndarray:
+    try:
+        out = model(images)
+    except Exception as error:  # any failure of the learner's model is a hint, not a traceback
+        raise Mistake(
+            f"your model failed on {what}: {type(error).__name__}: {str(error)[:200]}. Its input "
+            "should be keras.Input((None, None, 1)), so that any image size works."
+        ) from error
+    return _finite(as_array(keras.ops.convert_to_numpy(out), f"its output on {what}"), "it")
+
+
+@exercise("conv_variants.4")
+def check_4(to_fully_convolutional: Any) -> str:
+    """Check ``to_fully_convolutional(classifier)``: the classifier with its head as convolutions.
+
+    Two classifiers with fixed random weights (a Rescaling layer, two Conv2D + MaxPool2D pairs
+    giving a 5 x 5 x 16 map, Flatten, then Dense(10), or Dense(32, relu) and Dense(10)) are
+    passed, each as a copy. The returned model must accept any image size and give, on 28 x 28
+    digits, a 1 x 1 map equal to the classifier's scores, and on canvases of 28 x 84 and
+    44 x 60 pixels a map whose window (i, j) equals the classifier's scores on the 28 x 28 crop
+    at rows 4i and columns 4j (the two poolings make the windows step 4 pixels). Within 1e-4
+    (plus 1e-4 relative).
 
     Parameters
     ----------
-    conv_transpose : callable
-        ``conv_transpose(x, kernel, strides, padding)`` with ``x`` of shape (batch, height,
-        width, in_channels), ``kernel`` of shape (kh, kw, filters, in_channels) as Keras
-        stores it, an int ``strides`` and ``padding`` "valid" or "same".
+    to_fully_convolutional : callable
+        ``to_fully_convolutional(classifier)`` returning a Keras model (Sequential, Functional
+        or subclassed) with input shape (None, None, 1).
 
     Examples
     --------
-    >>> check_6(...)
-    Exercise conv_variants.6: not attempted yet: replace `...` with your answer.
+    >>> check_4(...)
+    Exercise conv_variants.4: not attempted yet: replace `...` with your answer.
     """
-    name = "conv_transpose"
-    for seed, (shape, kernel_shape, strides, padding) in enumerate(TRANSPOSED_CASES):
-        x, kernel = _random(shape, seed), _random(kernel_shape, seed + 100)
-        label = (
-            f"{name}(x, kernel, {strides}, {padding!r}) with x {shape} and kernel {kernel_shape}"
-        )
-        got = as_array(call_answer(conv_transpose, x, kernel, strides, padding, name=name), label)
-        expected = _keras_transposed(x, kernel, strides, padding)
-        if got.shape != expected.shape:
+    name = "your to_fully_convolutional"
+    rng = np.random.default_rng(4)
+    for seed, hidden in enumerate(HEADS):
+        classifier = _classifier(hidden, 40 + 2 * seed)
+        head = " + ".join([f"Dense({units}, relu)" for units in hidden] + ["Dense(10)"])
+        what = f"the classifier with head Flatten + {head}"
+        model = as_model(call_answer(to_fully_convolutional, _copy(classifier), name=name))
+        digits = rng.integers(0, 256, size=(6, 28, 28, 1)).astype(np.uint8)
+        expected = keras.ops.convert_to_numpy(classifier(digits))
+        got = _scores(model, digits, f"28 x 28 images ({what})")
+        if got.shape == expected.shape:
             raise Mistake(
-                f'{label} has shape {got.shape}, expected {expected.shape}: "valid" gives '
-                '(n - 1) * s + k rows, "same" crops that to n * s, (k - s) // 2 rows from the '
-                "top and the rest from the bottom (columns alike); the channels are the "
-                "kernel's axis 2."
+                f"on 28 x 28 images ({what}) your model returns {got.shape}, plain scores: it "
+                "still flattens. A fully convolutional model returns a map, (6, 1, 1, 10) here: "
+                "replace Flatten and the Dense layers by convolutions."
             )
-        full = reference.conv_transpose2d(x, kernel, strides=strides)
-        height, width = shape[1] * strides, shape[2] * strides
-        top, left = ((k - strides + 1) // 2 for k in kernel_shape[:2])
-        mistakes = {
-            "the stamps use the kernel as it is, not flipped": reference.conv_transpose2d(
-                x, kernel[::-1, ::-1], strides=strides, padding=padding
-            ),
-        }
-        if padding == "same":
-            mistakes[
-                '"same" crops (k - s) // 2 rows from the top (and columns from the left), '
-                "the rest from the bottom and right, not everything from one side"
-            ] = full[:, :height, :width]
-            mistakes[
-                "when k - s is odd, the extra row goes at the bottom (and the extra "
-                "column at the right), as TensorFlow does"
-            ] = full[:, top : top + height, left : left + width]
-        if kernel_shape[2] == kernel_shape[3]:
-            mistakes[
-                "Conv2DTranspose's kernel is (kh, kw, filters, in_channels): input channel c "
-                "stamps kernel[:, :, :, c]"
-            ] = reference.conv_transpose2d(
-                x, kernel.transpose(0, 1, 3, 2), strides=strides, padding=padding
+        compare_arrays(
+            got,
+            expected[:, None, None, :],
+            name=f"your model's map on 28 x 28 images ({what})",
+            rtol=1e-4,
+            atol=1e-4,
+            mistakes={
+                hint: wrong[:, None, None, :]
+                for hint, wrong in _head_mistakes(classifier, digits).items()
+            },
+        )
+        for height, width in CANVASES:
+            canvas = rng.integers(0, 256, size=(1, height, width, 1)).astype(np.uint8)
+            rows, cols = (height - 28) // 4 + 1, (width - 28) // 4 + 1
+            crops = np.stack(
+                [
+                    canvas[0, 4 * i : 4 * i + 28, 4 * j : 4 * j + 28]
+                    for i in range(rows)
+                    for j in range(cols)
+                ]
             )
-        compare_arrays(got, expected, name=label, rtol=1e-4, atol=1e-4, mistakes=mistakes)
-    return f"equal to keras.layers.Conv2DTranspose on all {len(TRANSPOSED_CASES)} cases."
+            windows = keras.ops.convert_to_numpy(classifier(crops)).reshape(1, rows, cols, 10)
+            compare_arrays(
+                _scores(model, canvas, f"a {height} x {width} canvas ({what})"),
+                windows,
+                name=f"your model's map on a {height} x {width} canvas ({what})",
+                rtol=1e-4,
+                atol=1e-4,
+            )
+    return "on 28 x 28 digits and on both canvases, every window's scores equal the classifier's."
