@@ -76,15 +76,18 @@ def test_layer_counts_partly_answered():
 
 
 # ------------------------------------------------------------------- convolution.2: edge kernel
-SOBEL_Y_OVER_ITS_SUM = np.array([[-np.inf] * 3, [np.nan] * 3, [np.inf] * 3])  # its sum is 0
+# Bright above, dark below: minus Sobel y, [1, 0, -1] down the rows.
+SOBEL_Y_OVER_ITS_SUM = np.array([[np.inf] * 3, [np.nan] * 3, [-np.inf] * 3])  # its sum is 0
 
 
 @pytest.mark.parametrize(
     "kernel",
     [
-        [[0, -1, 0], [0, 1, 0], [0, 0, 0]],  # a plain difference, as a list
-        keras.ops.convert_to_tensor(np.outer([-1.0, 0, 1], [3, 10, 3]).reshape(3, 3, 1, 1)),
-        np.outer([-1, 0, 1], [1, 1, 1]) * 0.5,  # Prewitt, scaled
+        np.outer([1, 0, -1], [1, 2, 1]),  # minus Sobel y
+        [[0, 1, 0], [0, -1, 0], [0, 0, 0]],  # a plain difference, as a list
+        keras.ops.convert_to_tensor(np.outer([1.0, 0, -1], [3, 10, 3]).reshape(3, 3, 1, 1)),
+        np.outer([1, 0, -1], [1, 1, 1]) * 0.5,  # Prewitt, scaled
+        np.outer([1, 0, -1], [1, 2, 1]).astype(int).tolist(),  # ints in a list
     ],
 )
 def test_edge_kernel_accepts_other_detectors(kernel):
@@ -94,9 +97,10 @@ def test_edge_kernel_accepts_other_detectors(kernel):
 @pytest.mark.parametrize(
     ("kernel", "words"),
     [
-        (np.outer([1, 0, -1], [1, 2, 1]), ["flip its sign", "does not rotate"]),
-        (np.outer([1, 2, 1], [-1, 0, 1]), ["vertical edge", "transpose it"]),
+        (np.outer([-1, 0, 1], [1, 2, 1]), ["flip its sign", "does not rotate"]),  # Sobel y
+        (np.outer([1, 2, 1], [-1, 0, 1]), ["vertical edge", "down the rows"]),  # Sobel x
         (np.ones((3, 3)), ["add up to 0"]),
+        (np.outer([1, 0, -1], [1, 2, 1]) + 0.1, ["add up to 0"]),
         (np.zeros((3, 3)), ["no response"]),
         ([[1, 0, 0], [-2, 0, 0], [1, 0, 0]], ["positive and negative"]),
         ([[-1, -1, 0], [-1, 0, 1], [0, 1, 1]], ["vertical edge", "every column"]),

@@ -1,11 +1,12 @@
 """Checks for notebook 01's exercises: one layer counted, an edge kernel, flipping, conv2d.
 
 Exercise convolution.1 works out a ``Conv2D``'s output size, parameters and multiply-adds on
-the notebook's photos; convolution.2 designs a 3x3 kernel that detects horizontal edges,
-checked by what it does to small test images; convolution.3 turns a true convolution's kernel
-into the one ``Conv2D`` needs; convolution.4 writes an NHWC convolution with stride and
-padding in NumPy. Every oracle (``keras.layers.Conv2D``, ``keras.ops.conv``,
-``scipy.signal.convolve2d``, ``cnnkit.reference``) is computed when the check runs.
+the notebook's photos; convolution.2 designs a 3x3 kernel that detects horizontal edges bright
+above and dark below, checked by what it does to small test images; convolution.3 turns a true
+convolution's kernel into the one ``Conv2D`` needs; convolution.4 writes an NHWC convolution
+with stride and padding in NumPy (``conv2d_strided``). Every oracle (``keras.layers.Conv2D``,
+``keras.ops.conv``, ``scipy.signal.convolve2d``, ``cnnkit.reference``) is computed when the
+check runs.
 """
 
 from __future__ import annotations
@@ -183,19 +184,20 @@ def _edge_images() -> dict[str, np.ndarray]:
     rows = np.arange(8)[:, None] * np.ones((1, 8))
     return {
         "flat": np.full((1, 8, 8, 1), 0.5),
-        "dark above, bright below": (rows >= 4).astype(float)[None, :, :, None],
+        "bright above, dark below": (rows < 4).astype(float)[None, :, :, None],
         "dark left, bright right": (rows.T >= 4).astype(float)[None, :, :, None],
     }
 
 
 @exercise("convolution.2")
 def check_2(kernel: Any) -> str:
-    """Check a 3x3 kernel that detects horizontal edges, by its Keras Conv2D responses.
+    """Check a 3x3 kernel that detects bright-above-dark edges, by its Keras Conv2D responses.
 
     On 8x8 test images (Conv2D, one filter, "valid", no bias) its response must be 0 on a
     flat image and on a vertical edge (within 1e-6 times the sum of the weights' absolute
-    values), and on a horizontal edge dark above and bright below it must be positive
-    somewhere and nowhere negative.
+    values), and on a horizontal edge bright above and dark below it must be positive
+    somewhere and nowhere negative (along such an edge, positive somewhere means positive
+    all along it).
 
     Parameters
     ----------
@@ -222,10 +224,11 @@ def check_2(kernel: Any) -> str:
             f"0: its weights add up to {weights.sum():.3g}; make them add up to 0."
         )
     vertical = responses["dark left, bright right"]
-    edge = responses["dark above, bright below"]
+    edge = responses["bright above, dark below"]
     if np.abs(vertical).max() > tolerance:
         hint = (
-            "it detects vertical edges instead: transpose it"
+            "it detects vertical edges instead: a horizontal edge needs the change down the "
+            "rows, not across the columns"
             if np.abs(edge).max() <= tolerance
             else "it should ignore them: make every column of the kernel add up to 0"
         )
@@ -235,19 +238,19 @@ def check_2(kernel: Any) -> str:
         )
     if edge.max() <= tolerance and edge.min() < -tolerance:
         raise Mistake(
-            "your kernel is negative where the image gets brighter downwards: flip its sign. "
-            "Conv2D does not rotate the kernel (cross-correlation): the weights that meet the "
-            "lower, brighter rows must be positive."
+            "your kernel is negative on an edge that is bright above and dark below: flip its "
+            "sign. Conv2D does not rotate the kernel (cross-correlation): the weights that meet "
+            "the upper, brighter rows must be positive."
         )
     if edge.max() <= tolerance:
         raise Mistake("your kernel gives no response to a horizontal edge (all outputs are 0).")
     if edge.min() < -tolerance:
         raise Mistake(
-            f"on a horizontal edge (dark above, bright below) your kernel gives positive and "
+            f"on a horizontal edge (bright above, dark below) your kernel gives positive and "
             f"negative values (down to {edge.min():.3g}); a detector of this edge should only "
             "give positive ones (it looks like a second derivative, which rings on both sides)."
         )
-    return "it responds to horizontal edges only, and positively where brightness grows down."
+    return "it responds to horizontal edges only, and positively where bright is above dark."
 
 
 @exercise("convolution.3")
@@ -379,8 +382,8 @@ def check_conv2d_function(
 
 
 @exercise("convolution.4")
-def check_4(conv2d: Any) -> str:
-    """Check a NumPy ``conv2d(x, kernel, bias, strides, padding)`` against Keras.
+def check_4(conv2d_strided: Any) -> str:
+    """Check a NumPy ``conv2d_strided(x, kernel, bias, strides, padding)`` against Keras.
 
     Five cases (batch 1 and 2, 1 to 3 input channels, 1 to 4 filters, square and non-square
     kernels, strides 1 to 3, "valid" and "same" with an odd total padding); the oracle is
@@ -388,8 +391,8 @@ def check_4(conv2d: Any) -> str:
 
     Parameters
     ----------
-    conv2d : callable
-        ``conv2d(x, kernel, bias, strides, padding)`` with ``x`` (batch, height, width,
+    conv2d_strided : callable
+        ``conv2d_strided(x, kernel, bias, strides, padding)`` with ``x`` (batch, height, width,
         in_channels), ``kernel`` (kh, kw, in_channels, filters), ``bias`` (filters,),
         ``strides`` an int and ``padding`` "valid" or "same"; returns (batch, out_h, out_w,
         filters).
@@ -399,5 +402,5 @@ def check_4(conv2d: Any) -> str:
     >>> check_4(...)
     Exercise convolution.4: not attempted yet: replace `...` with your answer.
     """
-    check_conv2d_function(conv2d, "your conv2d")
+    check_conv2d_function(conv2d_strided, "your conv2d_strided")
     return f"it matches Keras' Conv2D on all {len(CONV_CASES)} cases."
