@@ -1,5 +1,7 @@
 """The exercise checks accept right answers in other forms and explain wrong ones."""
 
+import types
+
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit import reference
 from cnnkit.exercises import conv_as_matmul
@@ -160,6 +162,41 @@ def test_conv2d_gemm_gets_a_copy_of_the_input():
 )
 def test_conv2d_gemm_names_the_mistake(conv2d_gemm, words):
     assert_wrong(conv_as_matmul.check_3(conv2d_gemm), *words)
+
+
+def my_im2col(x, kernel_size, strides, padding):
+    """A learner's answer to exercise 2, replaced by each test below."""
+    return patches_of(x, kernel_size, strides, padding)
+
+
+def gemm_with_my_im2col(x, kernel, bias, strides, padding):
+    """A right conv2d_gemm that calls the learner's my_im2col, as exercise 3 asks."""
+    kh, kw, _, filters = kernel.shape
+    patches = my_im2col(x, (kh, kw), strides, padding)
+    out_h = reference.conv_output_size(x.shape[1], kh, strides, padding)
+    return (patches @ kernel.reshape(-1, filters) + bias).reshape(x.shape[0], out_h, -1, filters)
+
+
+def calling(im2col_answer):
+    """gemm_with_my_im2col, with `im2col_answer` as the my_im2col it finds in its globals."""
+    namespace = globals() | {"my_im2col": im2col_answer}
+    return types.FunctionType(gemm_with_my_im2col.__code__, namespace, "conv2d_gemm")
+
+
+def test_conv2d_gemm_with_a_right_my_im2col_is_correct():
+    assert conv_as_matmul.check_3(calling(patches_of)).status == CORRECT
+
+
+@pytest.mark.parametrize(
+    ("im2col_answer", "words"),
+    [
+        (lambda x, k, s, p: patches_of(x, k, s, p).T, ["my_im2col", "exercise 2", "transpose"]),
+        (lambda x, k, s, p: None, ["my_im2col", "write its body", "cnnkit.reference.im2col"]),
+        (lambda x, k, s, p: patches_of(x, k, s), ["my_im2col", "forget the padding"]),
+    ],
+)
+def test_conv2d_gemm_blames_a_broken_my_im2col(im2col_answer, words):
+    assert_wrong(conv_as_matmul.check_3(calling(im2col_answer)), *words)
 
 
 def test_conv2d_gemm_with_an_unwritten_body_is_not_attempted():

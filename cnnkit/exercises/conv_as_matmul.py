@@ -304,17 +304,45 @@ def check_3(conv2d_gemm: Any) -> str:
     Exercise conv_as_matmul.3: not attempted yet: replace `...` with your answer.
     """
     rng = np.random.default_rng(3)
-    for x_shape, kernel_shape, strides, padding in CONV_CASES:  # NaN and inf first
-        args = (
-            rng.normal(size=x_shape).astype("float32"),
-            rng.normal(size=kernel_shape).astype("float32"),
-            rng.normal(size=kernel_shape[3]).astype("float32"),
-            strides,
-            padding,
+    try:
+        for x_shape, kernel_shape, strides, padding in CONV_CASES:  # NaN and inf first
+            args = (
+                rng.normal(size=x_shape).astype("float32"),
+                rng.normal(size=kernel_shape).astype("float32"),
+                rng.normal(size=kernel_shape[3]).astype("float32"),
+                strides,
+                padding,
+            )
+            case = f"your conv2d_gemm on {x_shape}"
+            _answer(conv2d_gemm, args, name="your conv2d_gemm", case=case)
+        check_conv2d_function(
+            _on_copies(conv2d_gemm), "your conv2d_gemm", mistakes=_scrambled_kernel
         )
-        _answer(conv2d_gemm, args, name="your conv2d_gemm", case=f"your conv2d_gemm on {x_shape}")
-    check_conv2d_function(_on_copies(conv2d_gemm), "your conv2d_gemm", mistakes=_scrambled_kernel)
+    except Mistake as mistake:
+        blame = _my_im2col_hint(conv2d_gemm)
+        text = f"{blame} What failed here: {mistake}" if blame else str(mistake)
+        raise Mistake(text) from mistake
     return f"it matches Keras' Conv2D on all {len(CONV_CASES)} cases."
+
+
+def _my_im2col_hint(conv2d_gemm: Any) -> str:
+    """A sentence blaming the learner's ``my_im2col`` when `conv2d_gemm` calls it and it fails.
+
+    ``my_im2col`` is looked up where ``conv2d_gemm`` finds it (its globals, the notebook) and
+    run through exercise 2's check; an empty string when it passes or is not used.
+    """
+    code = getattr(conv2d_gemm, "__code__", None)
+    helper = getattr(conv2d_gemm, "__globals__", {}).get("my_im2col")
+    if code is None or "my_im2col" not in code.co_names or not callable(helper):
+        return ""
+    verdict = check_2(helper)
+    if verdict:
+        return ""
+    return (
+        f"your conv2d_gemm calls my_im2col, which does not pass exercise 2's check yet "
+        f"({verdict.message.rstrip('.')}): finish exercise 2 first, or call "
+        "cnnkit.reference.im2col in its place."
+    )
 
 
 @exercise("conv_as_matmul.4")
