@@ -1,4 +1,4 @@
-"""Tests for notebook 08's builders: cnnkit.models.simple_cnn, cifar_cnn, cifar_augmentation."""
+"""Tests for notebook 07's builders: cnnkit.models.simple_cnn, cifar_cnn, cifar_augmentation."""
 
 # cnnkit first, so that TensorFlow (imported by Keras) gets its fast CPU kernels.
 from cnnkit.models import cifar_augmentation, cifar_cnn, simple_cnn
@@ -148,12 +148,14 @@ def test_cifar_augmentation_flips_and_shifts_only_in_training():
 def test_cifar_cnn_keras_round_trip(tmp_path):
     keras.utils.set_random_seed(0)
     model = cifar_cnn(input_shape=(8, 8, 3), stages=((4,), (8,)), augment=True)
-    x = np.random.default_rng(0).random((2, 8, 8, 3)).astype(np.float32)
+    photos = np.random.default_rng(0).integers(0, 256, size=(2, 8, 8, 3), dtype=np.uint8)
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
     assert _table(loaded) == _table(model)
-    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    # Raw uint8 photos, as load_cifar10 returns them, give the same as their float32 values.
+    expected = model.predict(photos.astype(np.float32), verbose=0)
+    np.testing.assert_array_equal(loaded.predict(photos, verbose=0), expected)
 
 
 @pytest.mark.parametrize(
