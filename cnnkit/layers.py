@@ -36,10 +36,11 @@ class ResidualUnit(keras.layers.Layer):
 
     Notes
     -----
+    The basic block of He et al. (2015) as Géron writes it in *Hands-On Machine Learning*,
+    ch. 14, plus what a reusable Keras layer needs: the projection also when only the channel
+    count changes, sublayers built in ``build``, ``training`` passed on, ``get_config``.
     Inputs are (batch, height, width, channels); height and width may differ from call to
-    call. A stride-1 3x3 convolution of a 1x1 map only meets data through its kernel's centre
-    tap, so on such inputs it runs as a matrix product with that tap (see ``_conv3x3``): the
-    same outputs, gradients and weights, faster on CPUs.
+    call. :class:`CentreTapResidualUnit` computes the same faster on 1x1 maps.
 
     Examples
     --------
@@ -98,10 +99,8 @@ class ResidualUnit(keras.layers.Layer):
             self.skip_bn.build(mid_shape)
 
     def call(self, inputs, training=None):
-        x = _conv3x3(self.conv1, inputs)
-        x = self.activation(self.bn1(x, training=training))
-        x = _conv3x3(self.conv2, x)
-        x = self.bn2(x, training=training)
+        x = self.activation(self.bn1(self.conv1(inputs), training=training))
+        x = self.bn2(self.conv2(x), training=training)
         skip = inputs
         if self.skip_conv is not None:
             skip = self.skip_bn(self.skip_conv(inputs), training=training)
@@ -121,15 +120,37 @@ class ResidualUnit(keras.layers.Layer):
         return config
 
 
-def _conv3x3(conv: keras.layers.Conv2D, x):
-    """``conv(x)``, as a matrix product with the kernel's centre tap when ``x`` is 1x1.
+@keras.saving.register_keras_serializable(package="cnnkit")
+class CentreTapResidualUnit(ResidualUnit):
+    """A :class:`ResidualUnit` that runs 3x3 convolutions of 1x1 maps as matrix products.
 
-    With stride 1 and "same" padding, the other 8 taps of a 3x3 kernel only meet zero
-    padding on a 1x1 map, and CPU convolution kernels are slow on such maps (ResNet-34 on
-    28x28 images: 6-14% less CPU time per training step, ``python -m benchmarks.centre_tap``).
-    Decided from the static shape of this call's input: unknown or larger maps take the
-    plain convolution.
+    With stride 1 and "same" padding, a 3x3 kernel on a 1x1 map meets data only through its
+    centre tap (the other 8 taps multiply zero padding), so the convolution equals a matrix
+    product with ``kernel[1, 1]``, which CPUs run faster than their convolution kernels on
+    such maps (ResNet-34 on 28x28 digits, whose last stage works on 1x1 maps: about 10-15%
+    less CPU time per training step, ``python -m benchmarks.centre_tap``). The same weights,
+    outputs and gradients as :class:`ResidualUnit`; any other map size takes the plain
+    convolution, decided call by call from the input's static shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> unit = CentreTapResidualUnit(8)
+    >>> tuple(unit(np.zeros((2, 1, 1, 8), "float32")).shape)
+    (2, 1, 1, 8)
     """
+
+    def call(self, inputs, training=None):
+        x = self.activation(self.bn1(_conv3x3(self.conv1, inputs), training=training))
+        x = self.bn2(_conv3x3(self.conv2, x), training=training)
+        skip = inputs
+        if self.skip_conv is not None:
+            skip = self.skip_bn(self.skip_conv(inputs), training=training)
+        return self.activation(x + skip)
+
+
+def _conv3x3(conv: keras.layers.Conv2D, x):
+    """``conv(x)``, as a matrix product with the kernel's centre tap when ``x`` is 1x1."""
     if conv.strides != (1, 1) or tuple(x.shape[1:3]) != (1, 1):
         return conv(x)
     y = ops.matmul(x[:, 0, 0, :], ops.cast(conv.kernel[1, 1], x.dtype))  # (batch, out)

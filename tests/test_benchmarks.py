@@ -57,12 +57,12 @@ def test_centre_tap_plain_copy_computes_the_same():
     model = keras.Sequential(
         [
             keras.Input((2, 2, 3)),
-            cnnkit.layers.ResidualUnit(4, strides=2),
-            cnnkit.layers.ResidualUnit(4),
+            cnnkit.layers.CentreTapResidualUnit(4, strides=2),
+            cnnkit.layers.CentreTapResidualUnit(4),
         ]
     )
     plain = centre_tap.plain_copy(model)
-    assert [type(layer) for layer in plain.layers] == [centre_tap.PlainResidualUnit] * 2
+    assert [type(layer) for layer in plain.layers] == [cnnkit.layers.ResidualUnit] * 2
     x = np.random.default_rng(0).normal(size=(3, 2, 2, 3)).astype("float32")
     for training in (False, True):
         np.testing.assert_allclose(

@@ -10,42 +10,16 @@ import pytest
 
 from cnnkit.exercises import resnet
 from cnnkit.layers import ResidualUnit
+from verdicts import assert_not_attempted, assert_wrong
 
 
 # ---------------------------------------------------------------- resnet.1
-def test_check_1_accepts_arrays_and_numpy_integers():
-    result = resnet.check_1(np.array([18560, 128]), [np.int64(32544), 288.0])
-    assert result.status == "correct", result
-
-
-@pytest.mark.parametrize(
-    ("params_a", "params_b", "words"),
-    [
-        ((18560 + 128, 0), (32544, 288), "only gamma and beta are trainable"),
-        ((18560 + 64, 128), (32544, 288), "no biases"),
-        ((18560, 128), (31296, 192), "needs a 1x1 projection"),
-        ((18560 + 1024 + 64, 192), (32544, 288), "the shortcut is the identity"),
-        ((18560, 128), (32544, 0), "2 non-trainable parameters per channel"),
-        ((18560, 128), (32544, 288, 0), "two numbers"),
-    ],
-)
-def test_check_1_names_the_mistake(params_a, params_b, words):
-    result = resnet.check_1(params_a, params_b)
-    assert result.status == "wrong" and words in result.message, result
-
-
-def test_check_1_partly_answered():
-    result = resnet.check_1((18560, 128), ...)
-    assert result.status == "not attempted" and "params_b" in result.message
-
-
-# ---------------------------------------------------------------- resnet.2
 SHAPES_224 = [(56, 56, 64), (56, 56, 64), (28, 28, 128), (14, 14, 256), (7, 7, 512)]
 SHAPES_ODD = [(25, 19, 64), (25, 19, 64), (13, 10, 128), (7, 5, 256), (4, 3, 512)]
 
 
-def test_check_2_accepts_an_array():
-    assert resnet.check_2(np.array(SHAPES_224), [list(s) for s in SHAPES_ODD]).status == "correct"
+def test_check_1_accepts_an_array():
+    assert resnet.check_1(np.array(SHAPES_224), [list(s) for s in SHAPES_ODD]).status == "correct"
 
 
 @pytest.mark.parametrize(
@@ -59,52 +33,107 @@ def test_check_2_accepts_an_array():
         (SHAPES_ODD[1:], "expected 5 shapes"),
     ],
 )
-def test_check_2_names_the_mistake(shapes_odd, words):
-    result = resnet.check_2(SHAPES_224, shapes_odd)
+def test_check_1_names_the_mistake(shapes_odd, words):
+    result = resnet.check_1(SHAPES_224, shapes_odd)
     assert result.status == "wrong" and words in result.message, result
 
 
-# ---------------------------------------------------------------- resnet.3
-def _weight_layers(layer):
-    """A different form from the solution: recursion over every sublayer by attribute name."""
-    if isinstance(layer, keras.Model):
-        return sum(_weight_layers(sub) for sub in layer.layers)
-    if isinstance(layer, ResidualUnit):
-        return _weight_layers(layer.conv1) + _weight_layers(layer.conv2)
-    return int(isinstance(layer, keras.layers.Conv2D | keras.layers.Dense))
+# ---------------------------------------------------------------- resnet.2
+def _pad_with_ops(x, filters, strides):
+    """A different form from the solution: keras.ops, a tensor returned."""
+    x = keras.ops.convert_to_tensor(x)[:, ::strides, ::strides, :]
+    extra = filters - x.shape[-1]
+    return keras.ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, extra]])
 
 
-def test_check_3_accepts_a_recursive_count():
-    result = resnet.check_3(_weight_layers)
-    assert result.status == "correct" and "34 layers" in result.message, result
+def test_check_2_accepts_keras_ops():
+    assert resnet.check_2(_pad_with_ops).status == "correct"
+
+
+def _pad_in_place(x, filters, strides):
+    out = _pad_with_ops(x, filters, strides)
+    x[...] = 0
+    return out
 
 
 @pytest.mark.parametrize(
-    ("count", "words"),
+    ("function", "words"),
     [
-        (lambda model: sum(1 for layer in model.layers if layer.weights), "look inside"),
-        (lambda model: 34, "expected 9, got 34"),
-        (
-            lambda model: (
-                _weight_layers(model)
-                + sum(
-                    isinstance(la, ResidualUnit) and la.skip_conv is not None for la in model.layers
-                )
-            ),
-            "projection shortcuts",
-        ),
-        (lambda model: _weight_layers(model) - 1, "Dense output layer"),
+        (lambda x, f, s: np.pad(x[:, ::s, ::s], [(0, 0)] * 3 + [(f - x.shape[-1], 0)]), "after"),
+        (lambda x, f, s: np.pad(x, [(0, 0)] * 3 + [(0, f - x.shape[-1])]), "every strides-th"),
+        (lambda x, f, s: x[:, ::s, ::s], "needs"),
+        (lambda x, f, s: np.full(_pad_with_ops(x, f, s).shape, np.nan), "NaN"),
+        (lambda x, f, s: "x", "numbers"),
+        (lambda x, f, s: 1 / 0, "ZeroDivisionError"),
+        (_pad_in_place, "in place"),
     ],
 )
-def test_check_3_names_the_mistake(count, words):
-    result = resnet.check_3(count)
-    assert result.status == "wrong" and words in result.message, result
+def test_check_2_names_the_mistake(function, words):
+    assert_wrong(resnet.check_2(function), words)
+
+
+def test_check_2_unwritten_function():
+    def zero_pad_shortcut(x, filters, strides): ...
+
+    assert_not_attempted(resnet.check_2(zero_pad_shortcut))
+
+
+# ---------------------------------------------------------------- resnet.3
+def _deepen_functional(model):
+    """A different form from the solution: a Functional model, the unit after the last unit."""
+    inputs = keras.Input(model.input_shape[1:])
+    x = inputs
+    for layer in model.layers:
+        x = layer(x)
+        if layer.name == "unit2":
+            unit = ResidualUnit(16)
+            x = unit(x)
+            unit.bn2.gamma.assign(np.zeros(16, "float32"))
+            unit.bn2.beta.assign(np.zeros(16, "float32"))
+    return keras.Model(inputs, x)
+
+
+def _deepen(model, position=4, zero=True, filters=8, strides=1, rebuild=False):
+    layers = model.layers
+    if rebuild:
+        layers = [type(la).from_config(la.get_config()) for la in layers]
+    unit = ResidualUnit(filters, strides=strides)
+    deeper = keras.Sequential([keras.Input(model.input_shape[1:]), *layers[:position], unit])
+    for layer in layers[position:]:
+        deeper.add(layer)
+    if zero:
+        unit.bn2.gamma.assign(np.zeros(filters, "float32"))
+        unit.bn2.beta.assign(np.zeros(filters, "float32"))
+    return deeper
+
+
+def test_check_3_accepts_a_functional_model():
+    assert resnet.check_3(_deepen_functional).status == "correct"
+
+
+def test_check_3_accepts_the_unit_right_after_the_stem():
+    assert resnet.check_3(lambda m: _deepen(m, position=3)).status == "correct"
+
+
+@pytest.mark.parametrize(
+    ("function", "words"),
+    [
+        (lambda m: _deepen(m, zero=False), "gamma and beta"),
+        (lambda m: _deepen(m, position=1), "non-negative"),
+        (lambda m: _deepen(m, position=5, filters=16, strides=2), "projection shortcut"),
+        (lambda m: _deepen(m, rebuild=True), "weights"),
+        (lambda m: m, "expected 3"),
+        (lambda m: 3, "keras.Model"),
+    ],
+)
+def test_check_3_names_the_mistake(function, words):
+    assert_wrong(resnet.check_3(function), words)
 
 
 def test_check_3_unwritten_function():
-    def count_weight_layers(model): ...
+    def deepen(model): ...
 
-    assert resnet.check_3(count_weight_layers).status == "not attempted"
+    assert_not_attempted(resnet.check_3(deepen))
 
 
 # ---------------------------------------------------------------- resnet.4
@@ -117,12 +146,13 @@ class OtherBottleneck(keras.layers.Layer):
     final_activation = True
     projection_on_channel_change = True
     use_bias = False
+    always_relu = False
 
     def __init__(self, filters, strides=1, activation="relu", **kwargs):
         super().__init__(**kwargs)
         self.filters, self.strides = filters, strides
         self.activation = activation
-        self.act = keras.layers.Activation(activation)
+        self.act = keras.layers.Activation("relu" if self.always_relu else activation)
         first, second = (strides, 1) if self.stride_on_first else (1, strides)
         bias = self.use_bias
         self.conv1 = keras.layers.Conv2D(filters, 1, strides=first, use_bias=bias)
@@ -178,6 +208,7 @@ def _config_without_strides(self):
     [
         (_variant("StrideFirst", stride_on_first=True), "stride on the 3x3 convolution"),
         (_variant("NoFinalActivation", final_activation=False), "after the addition"),
+        (_variant("AlwaysReLU", always_relu=True), "not always ReLU"),
         (_variant("NoChannelProjection", projection_on_channel_change=False), "projection"),
         (_variant("WithBias", use_bias=True), "use_bias=False"),
         (type("NotRegistered", (OtherBottleneck,), {}), "register_keras_serializable"),
@@ -207,3 +238,15 @@ def test_stage_shapes_by_formula_match_the_oracle():
     for key, shape in resnet.SHAPE_INPUTS.items():
         formula = resnet._stage_shapes_by_formula(shape, lambda n: math.ceil(n / 2))
         assert tuple(formula) == resnet._resnet_stage_shapes()[key]
+
+
+@pytest.mark.parametrize("answer", [np.nan, np.inf, None, "12", np.array(3.0), [np.nan] * 5])
+def test_check_1_odd_inputs_get_a_verdict(answer):
+    result = resnet.check_1(answer, answer)
+    assert result.status in ("wrong", "not attempted"), result
+
+
+@pytest.mark.parametrize("answer", [np.nan, "f", np.array(3.0), 3, [1, 2], keras.Sequential])
+def test_checks_taking_functions_never_crash_on_odd_inputs(answer):
+    for check in (resnet.check_2, resnet.check_3, resnet.check_4):
+        assert check(answer).status == "wrong"

@@ -1,4 +1,5 @@
-"""Tests for cnnkit.layers.ResidualUnit, against the same block built from stock Keras layers."""
+"""Tests for cnnkit.layers.ResidualUnit and CentreTapResidualUnit, against the same block built
+from stock Keras layers."""
 
 # cnnkit goes first: it must be imported before TensorFlow (oneDNN kernels).
 import cnnkit  # noqa: F401, I001
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cnnkit.layers import ResidualUnit
+from cnnkit.layers import CentreTapResidualUnit, ResidualUnit
+
+UNIT_CLASSES = [ResidualUnit, CentreTapResidualUnit]
 
 
 def _images(shape, seed=0):
@@ -98,9 +101,10 @@ def _assert_matches_stock_block(unit, x, training):
     ],
 )
 @pytest.mark.parametrize("training", [False, True])
-def test_matches_stock_keras_block(in_shape, filters, strides, training):
+@pytest.mark.parametrize("unit_class", UNIT_CLASSES)
+def test_matches_stock_keras_block(unit_class, in_shape, filters, strides, training):
     keras.utils.set_random_seed(2)
-    unit = ResidualUnit(filters, strides=strides, activation="elu", bn_momentum=0.9)
+    unit = unit_class(filters, strides=strides, activation="elu", bn_momentum=0.9)
     x = _images(in_shape, seed=3)
     unit(x)
     # Non-trivial moving statistics, so that inference mode is checked too.
@@ -116,28 +120,30 @@ def test_matches_stock_keras_block(in_shape, filters, strides, training):
 
 @pytest.mark.parametrize("batch", [2, 1])
 @pytest.mark.parametrize("training", [False, True])
-def test_built_on_1x1_then_called_on_4x4(batch, training):
+@pytest.mark.parametrize("unit_class", UNIT_CLASSES)
+def test_built_on_1x1_then_called_on_4x4(unit_class, batch, training):
     # Regression (issue 9): the 1x1 shortcut was decided in build, so a unit built on 1x1
     # maps raised on (2, 4, 4, 8) and returned shape (16, 4, 4, 8) for (1, 4, 4, 8).
     keras.utils.set_random_seed(3)
-    unit = ResidualUnit(8)
+    unit = unit_class(8)
     unit(_images((2, 1, 1, 8)))
     _assert_matches_stock_block(unit, _images((batch, 4, 4, 8), seed=1), training)
     _assert_matches_stock_block(unit, _images((batch, 1, 1, 8), seed=2), training)
 
 
-def _unknown_size_model():
+def _unknown_size_model(unit_class=ResidualUnit):
     keras.utils.set_random_seed(4)
     inputs = keras.Input((None, None, 3))
-    units = [ResidualUnit(4, strides=2), ResidualUnit(4), ResidualUnit(6, strides=2)]
+    units = [unit_class(4, strides=2), unit_class(4), unit_class(6, strides=2)]
     x = inputs
     for unit in units:
         x = unit(x)
     return keras.Model(inputs, x), units
 
 
-def test_unknown_height_and_width_model_on_several_sizes():
-    model, units = _unknown_size_model()
+@pytest.mark.parametrize("unit_class", UNIT_CLASSES)
+def test_unknown_height_and_width_model_on_several_sizes(unit_class):
+    model, units = _unknown_size_model(unit_class)
     assert model.output_shape == (None, None, None, 6)
     stock, _ = _stock_model(units, 3)
     for size in (1, 2, 4, 5, 9):
@@ -147,8 +153,9 @@ def test_unknown_height_and_width_model_on_several_sizes():
         np.testing.assert_allclose(model.predict(x, verbose=0), expected, atol=1e-5)
 
 
-def test_unknown_size_model_keras_file_round_trip(tmp_path):
-    model, units = _unknown_size_model()
+@pytest.mark.parametrize("unit_class", UNIT_CLASSES)
+def test_unknown_size_model_keras_file_round_trip(unit_class, tmp_path):
+    model, units = _unknown_size_model(unit_class)
     stock, _ = _stock_model(units, 3)
     path = tmp_path / "any_size.keras"
     model.save(path)
@@ -201,12 +208,13 @@ def test_training_flag_reaches_batch_norm():
 
 
 @pytest.mark.parametrize("activation", ["relu", "elu", keras.activations.gelu])
-def test_config_round_trip(activation):
-    unit = ResidualUnit(3, strides=2, activation=activation, bn_momentum=0.9, name="unit")
+@pytest.mark.parametrize("unit_class", UNIT_CLASSES)
+def test_config_round_trip(unit_class, activation):
+    unit = unit_class(3, strides=2, activation=activation, bn_momentum=0.9, name="unit")
     config = unit.get_config()
     assert config["filters"] == 3 and config["strides"] == 2 and config["bn_momentum"] == 0.9
     assert isinstance(config["activation"], str)
-    clone = ResidualUnit.from_config(config)
+    clone = unit_class.from_config(config)
     assert clone.get_config() == config
     x = _images((2, 6, 6, 2))
     unit(x)
@@ -217,15 +225,16 @@ def test_config_round_trip(activation):
     )
 
 
-def test_keras_file_round_trip_without_custom_objects(tmp_path):
+@pytest.mark.parametrize("unit_class", UNIT_CLASSES)
+def test_keras_file_round_trip_without_custom_objects(unit_class, tmp_path):
     keras.utils.set_random_seed(1)
     model = keras.Sequential(
         [
             keras.Input(shape=(4, 4, 3)),
-            ResidualUnit(4, strides=2, activation=keras.activations.elu),
-            ResidualUnit(6),
-            ResidualUnit(6, strides=2),  # 2x2 -> 1x1: the second conv takes the centre tap
-            ResidualUnit(6),  # 1x1 maps: both convs take the centre tap
+            unit_class(4, strides=2, activation=keras.activations.elu),
+            unit_class(6),
+            unit_class(6, strides=2),  # 2x2 -> 1x1: CentreTapResidualUnit's conv2 takes the tap
+            unit_class(6),  # 1x1 maps: both of CentreTapResidualUnit's convs take the tap
             keras.layers.GlobalAvgPool2D(),
             keras.layers.Dense(3, activation="softmax"),
         ]
@@ -240,7 +249,7 @@ def test_keras_file_round_trip_without_custom_objects(tmp_path):
         warnings.simplefilter("always")
         loaded = keras.saving.load_model(path)
     assert not [w for w in caught if "build" in str(w.message).lower()]
-    assert isinstance(loaded.layers[0], ResidualUnit)
+    assert type(loaded.layers[0]) is unit_class
     assert loaded.layers[0].activation is keras.activations.elu
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(model(x)), keras.ops.convert_to_numpy(loaded(x))
@@ -282,3 +291,24 @@ def test_other_channel_count_after_build_raises():
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ResidualUnit(**kwargs)
+
+
+def test_centre_tap_unit_takes_the_matrix_product_on_1x1_maps_only(monkeypatch):
+    # The speed-up is there: on 1x1 maps no stride-1 3x3 Conv2D runs, on larger maps both do.
+    calls = []
+    original = keras.layers.Conv2D.call
+
+    def counting_call(self, inputs):
+        calls.append(self.name)
+        return original(self, inputs)
+
+    monkeypatch.setattr(keras.layers.Conv2D, "call", counting_call)
+    unit = CentreTapResidualUnit(4)
+    unit(_images((2, 3, 3, 4)))
+    assert calls == ["conv1", "conv2"]
+    calls.clear()
+    unit(_images((2, 1, 1, 4)))
+    assert calls == []
+    calls.clear()
+    ResidualUnit(4)(_images((2, 1, 1, 4)))
+    assert calls == ["conv1", "conv2"]  # the textbook unit always convolves

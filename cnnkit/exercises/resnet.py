@@ -1,10 +1,11 @@
-"""Checks for the ResNet notebook's exercises: residual units, ResNet-34's shapes and layers.
+"""Checks for the ResNet notebook's exercises: ResNet-34's shapes, shortcuts, residual units.
 
-Exercise resnet.1 counts a ``ResidualUnit``'s parameters, resnet.2 follows the feature-map shapes
-through ResNet-34, resnet.3 counts its layers with weights and resnet.4 writes a bottleneck
-residual unit as a subclassed Keras layer. Every oracle (``cnnkit.layers.ResidualUnit``,
-``cnnkit.models.resnet34``, the same bottleneck block built from stock Keras layers) is computed
-when the check runs.
+Exercise resnet.1 follows the feature-map shapes through ResNet-34, resnet.2 writes the
+parameter-free zero-padding shortcut of He et al. (2015), resnet.3 deepens a network by one
+residual unit without changing what it computes, and resnet.4 writes a bottleneck residual unit
+as a subclassed Keras layer. Every oracle (``cnnkit.models.resnet34``, NumPy slicing, the
+learner's model before deepening, the same bottleneck block built from stock Keras layers) is
+computed when the check runs, and the verdicts do not depend on quick mode.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from cnnkit.exercises.checking import (
     Mistake,
     NotAttempted,
     as_array,
+    as_model,
     call_answer,
     compare_arrays,
-    compare_number,
     exercise,
     your_name,
 )
@@ -33,106 +34,21 @@ from cnnkit.layers import ResidualUnit
 import keras
 import numpy as np
 
-# Exercise resnet.1: answer name -> (filters, strides, input channels).
-UNIT_CASES = {"params_a": (32, 1, 32), "params_b": (48, 1, 24)}
-
-# Exercise resnet.2: the two input shapes whose stage outputs the learner works out.
+# Exercise resnet.1: the two input shapes whose stage outputs the learner works out.
 SHAPE_INPUTS = {"shapes_224": (224, 224, 3), "shapes_odd": (99, 75, 3)}
 _STAGES = ("the stem", "stage 2", "stage 3", "stage 4", "stage 5")
 
-
-# ---------------------------------------------------------------- resnet.1: parameter count
-def _unit_counts(filters: int, strides: int, channels: int) -> tuple[int, int]:
-    """Trainable and non-trainable parameters of a built ``ResidualUnit`` (the oracle)."""
-    unit = ResidualUnit(filters, strides=strides)
-    unit.build((None, 8, 8, channels))
-    trainable = sum(int(np.prod(w.shape)) for w in unit.trainable_weights)
-    frozen = sum(int(np.prod(w.shape)) for w in unit.non_trainable_weights)
-    return trainable, frozen
+# Exercise resnet.2: (input shape, filters, strides) for the zero-padding shortcut.
+PAD_CASES = (((2, 7, 7, 3), 6, 2), ((1, 6, 5, 4), 4, 1), ((3, 9, 4, 2), 8, 3))
 
 
-def _as_pair(answer: Any, name: str) -> tuple[float, float]:
-    array = as_array(answer, name).ravel()
-    if array.size != 2:
-        raise Mistake(
-            f"{name} should be two numbers, (trainable, non_trainable), got {array.size}."
-        )
-    return float(array[0]), float(array[1])
+def _finite(array: np.ndarray, name: str) -> np.ndarray:
+    if not np.all(np.isfinite(array)):
+        raise Mistake(f"{name} contains {int(np.sum(~np.isfinite(array)))} NaN or infinite values.")
+    return array
 
 
-@exercise("resnet.1")
-def check_1(params_a: Any, params_b: Any) -> str:
-    """Check the (trainable, non-trainable) parameter counts of two residual units.
-
-    Case a: ``ResidualUnit(32)`` on inputs with 32 channels; case b: ``ResidualUnit(48)`` on
-    inputs with 24 channels. Exact integers are expected (the oracle is the built layer).
-
-    Parameters
-    ----------
-    params_a, params_b : pair of int
-        ``(trainable, non_trainable)`` for case a and case b.
-
-    Examples
-    --------
-    >>> check_1(..., ...)
-    Exercise resnet.1: not attempted yet: replace `...` with your answer.
-    """
-    for key, answer in (("params_a", params_a), ("params_b", params_b)):
-        filters, strides, channels = UNIT_CASES[key]
-        label = f"case {key[-1]}, ResidualUnit({filters}) on {channels} channels"
-        trainable, frozen = _as_pair(answer, f"{label}: your answer")
-        expected_trainable, expected_frozen = _unit_counts(filters, strides, channels)
-        projection = strides > 1 or channels != filters
-        n_bn = 3 if projection else 2
-        convs = 9 * channels * filters + 9 * filters * filters
-        if projection:
-            wrong_skip = {
-                f"the channel count changes ({channels} -> {filters}), so the shortcut needs a "
-                f"1x1 projection ({channels} x {filters} weights) and its batch norm, even "
-                "with stride 1": convs + 4 * filters,
-                "the projection shortcut is a 1x1 convolution, not 3x3": convs
-                + 9 * channels * filters
-                + 6 * filters,
-            }
-        else:
-            wrong_skip = {
-                "input and output have the same shape (stride 1, as many channels), so the "
-                "shortcut is the identity: no projection, no third batch norm": convs
-                + channels * filters
-                + 6 * filters,
-            }
-        compare_number(
-            trainable,
-            expected_trainable,
-            name=f"{label}, trainable parameters",
-            mistakes={
-                "the convolutions have no biases (use_bias=False: the batch norm's beta "
-                "does that job)": expected_trainable + n_bn * filters,
-                "of batch norm's 4 parameters per channel only gamma and beta are trainable; "
-                "the moving mean and variance are not": expected_trainable + expected_frozen,
-                "a 3x3 kernel from c to f channels has 9 * c * f weights: did you use the "
-                "input channels for the second convolution too?": expected_trainable
-                - 9 * filters * filters
-                + 9 * channels * filters,
-                **wrong_skip,
-            },
-        )
-        compare_number(
-            frozen,
-            expected_frozen,
-            name=f"{label}, non-trainable parameters",
-            mistakes={
-                "each batch norm has 2 non-trainable parameters per channel (moving mean and "
-                "moving variance)": 0,
-                f"count the moving statistics of every batch norm: {n_bn} of them here": 2
-                * filters
-                * (5 - n_bn),
-            },
-        )
-    return "the same counts as the built layers' trainable_weights and non_trainable_weights."
-
-
-# ---------------------------------------------------------------- resnet.2: stage shapes
+# ---------------------------------------------------------------- resnet.1: stage shapes
 @functools.cache
 def _resnet_stage_shapes() -> dict[str, tuple[tuple[int, ...], ...]]:
     """Output shapes after the stem and each stage of ``cnnkit.models.resnet34``, for each of
@@ -167,8 +83,8 @@ def _stage_shapes_by_formula(
     return shapes
 
 
-@exercise("resnet.2")
-def check_2(shapes_224: Any, shapes_odd: Any) -> None:
+@exercise("resnet.1")
+def check_1(shapes_224: Any, shapes_odd: Any) -> None:
     """Check the (height, width, channels) after ResNet-34's stem and each of its 4 stages.
 
     For inputs of 224x224x3 and of 99x75x3 (height 99, width 75); exact integers, compared
@@ -181,13 +97,13 @@ def check_2(shapes_224: Any, shapes_odd: Any) -> None:
 
     Examples
     --------
-    >>> check_2(..., ...)
-    Exercise resnet.2: not attempted yet: replace `...` with your answer.
+    >>> check_1(..., ...)
+    Exercise resnet.1: not attempted yet: replace `...` with your answer.
     """
     for key, answer in (("shapes_224", shapes_224), ("shapes_odd", shapes_odd)):
         shape = SHAPE_INPUTS[key]
         name = f"your shapes for a {shape[0]}x{shape[1]}x{shape[2]} input"
-        got = as_array(answer, name)
+        got = _finite(as_array(answer, name), name)
         expected = np.array(_resnet_stage_shapes()[key], dtype=np.float64)
         if got.ndim != 2 or got.shape[1] != 3:
             extra = (
@@ -224,90 +140,191 @@ def check_2(shapes_224: Any, shapes_odd: Any) -> None:
                 raise Mistake(f"{name}: after {stage} expected {want_text}, got {have_text}{hint}.")
 
 
-# ---------------------------------------------------------------- resnet.3: layers with weights
-def _count_main_path(model: keras.Model, projections=False, batch_norms=False) -> int:
-    """Conv2D and Dense layers along the main path, looking inside ResidualUnits (the oracle)."""
-    count = 0
+# ---------------------------------------------------------------- resnet.2: zero-padding shortcut
+def _pad_shortcut(x: np.ndarray, filters: int, strides: int) -> np.ndarray:
+    """The oracle: every ``strides``-th pixel, then zero channels appended up to ``filters``."""
+    x = x[:, ::strides, ::strides, :]
+    return np.concatenate([x, np.zeros((*x.shape[:3], filters - x.shape[-1]), x.dtype)], -1)
+
+
+@exercise("resnet.2")
+def check_2(zero_pad_shortcut: Callable[[np.ndarray, int, int], Any]) -> str:
+    """Check a parameter-free shortcut: subsample by the stride, append zero channels.
+
+    ``zero_pad_shortcut(x, filters, strides)`` takes a batch ``x`` of shape (batch, height,
+    width, channels) and returns ``x[:, ::strides, ::strides, :]`` with ``filters - channels``
+    zero channels appended after the input's own (He et al. 2015's shortcut "option A").
+    Checked on three inputs (strides 1, 2 and 3; odd sizes) within 1e-6, each on a copy.
+
+    Parameters
+    ----------
+    zero_pad_shortcut : callable
+        ``zero_pad_shortcut(x, filters, strides) -> array`` (NumPy array, list or tensor).
+
+    Examples
+    --------
+    >>> check_2(...)
+    Exercise resnet.2: not attempted yet: replace `...` with your answer.
+    """
+    name = your_name(zero_pad_shortcut)
+    for seed, (shape, filters, strides) in enumerate(PAD_CASES):
+        x = np.random.default_rng(seed).normal(size=shape).astype("float32")
+        given = x.copy()
+        got = call_answer(zero_pad_shortcut, given, filters, strides, name=name)
+        where = f"{name}(x of shape {shape}, filters={filters}, strides={strides})"
+        got = _finite(as_array(got, f"the output of {where}"), f"the output of {where}")
+        if not np.array_equal(given, x):
+            raise Mistake(f"{where} changed its input x in place: leave x as it is.")
+        expected = _pad_shortcut(x, filters, strides)
+        if got.shape != expected.shape:
+            hint = ""
+            if got.shape[-1] != filters:
+                hint = f": the output needs {filters} channels, the input's {shape[-1]} first"
+            elif got.shape[1:3] != expected.shape[1:3]:
+                hint = (
+                    ": take every strides-th row and column starting from the first, "
+                    "x[:, ::strides, ::strides, :], which gives ceil(n / strides) of them"
+                )
+            raise Mistake(f"{where} returned shape {got.shape}, expected {expected.shape}{hint}.")
+        extra = filters - shape[-1]
+        compare_arrays(
+            got,
+            expected,
+            name=f"the output of {where}",
+            rtol=0,
+            atol=1e-6,
+            mistakes={
+                "the zero channels go after the input's channels (channel c of the input "
+                "stays channel c)": np.roll(expected, extra, axis=-1),
+            },
+        )
+    return "subsampled by the stride, zero channels appended: no parameters at all."
+
+
+# ---------------------------------------------------------------- resnet.3: deepen a network
+def _residual_units(model: keras.Model) -> list[keras.layers.Layer]:
+    """Every ResidualUnit in ``model``, looking inside nested models."""
+    units = []
     for layer in model.layers:
-        if isinstance(layer, ResidualUnit):
-            count += 2 + 2 * batch_norms
-            if layer.skip_conv is not None:
-                count += projections + batch_norms
-        elif isinstance(layer, keras.layers.Conv2D | keras.layers.Dense):
-            count += 1
-        elif isinstance(layer, keras.layers.BatchNormalization):
-            count += batch_norms
-    return count
+        if isinstance(layer, keras.Model):
+            units += _residual_units(layer)
+        elif isinstance(layer, ResidualUnit):
+            units.append(layer)
+    return units
 
 
 def _small_residual_model() -> keras.Model:
-    return keras.Sequential(
+    """A small residual network with non-trivial weights and moving statistics."""
+    keras.utils.set_random_seed(11)
+    model = keras.Sequential(
         [
-            keras.Input((16, 16, 3)),
-            keras.layers.Conv2D(8, 3, padding="same", use_bias=False),
-            keras.layers.BatchNormalization(),
-            keras.layers.Activation("relu"),
-            ResidualUnit(8),
-            ResidualUnit(16, strides=2),
-            ResidualUnit(16),
-            keras.layers.GlobalAvgPool2D(),
-            keras.layers.Dense(32, activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
+            keras.Input((12, 12, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", use_bias=False, name="stem_conv"),
+            keras.layers.BatchNormalization(name="stem_bn"),
+            keras.layers.Activation("relu", name="stem_relu"),
+            ResidualUnit(8, name="unit1"),
+            ResidualUnit(16, strides=2, name="unit2"),
+            keras.layers.GlobalAvgPool2D(name="avg_pool"),
+            keras.layers.Dense(5, activation="softmax", name="predictions"),
         ],
         name="small_residual_net",
+    )
+    rng = np.random.default_rng(12)
+    for weight in model.weights:
+        if "moving_mean" in weight.path or weight.path.endswith("beta"):
+            weight.assign(rng.normal(0.0, 0.3, weight.shape).astype("float32"))
+        elif "moving_variance" in weight.path or weight.path.endswith("gamma"):
+            weight.assign(rng.uniform(0.5, 1.5, weight.shape).astype("float32"))
+    return model
+
+
+def _copy(model: keras.Model) -> keras.Model:
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def _deepening_hint(given: keras.Model, deeper: keras.Model) -> str:
+    """The likeliest reason why the deeper model computes something else than `given`."""
+    known = {id(unit) for unit in _residual_units(given)}
+    new = [unit for unit in _residual_units(deeper) if id(unit) not in known]
+    keep = (
+        "keep every other layer with its weights (reuse the model's layers, or copy their "
+        "weights with set_weights)"
+    )
+    if len(new) != 1:
+        return keep
+    unit = new[0]
+    if unit.skip_conv is not None:
+        return (
+            "the new unit has a projection shortcut: give it strides=1 and as many filters as "
+            "its input has channels, so that its shortcut is the identity"
+        )
+    gamma = keras.ops.convert_to_numpy(unit.bn2.gamma)
+    beta = keras.ops.convert_to_numpy(unit.bn2.beta)
+    if np.any(gamma != 0) or np.any(beta != 0):
+        return (
+            "the new unit's main path is not zero: once it is built, set its last batch norm's "
+            "gamma and beta (unit.bn2.gamma, unit.bn2.beta) to zero"
+        )
+    return (
+        "put the new unit after a layer whose output is non-negative (a ReLU or another "
+        f"residual unit), so that ReLU(0 + x) = x; and {keep}"
     )
 
 
 @exercise("resnet.3")
-def check_3(count_weight_layers: Callable[[keras.Model], int]) -> str:
-    """Check a function counting the layers with weights on a residual network's main path.
+def check_3(deepen: Callable[[keras.Model], keras.Model]) -> str:
+    """Check a function that adds one residual unit to a network without changing its outputs.
 
-    It must count every ``Conv2D`` and ``Dense`` layer, looking inside each ``ResidualUnit``
-    (its two 3x3 convolutions), and leave out batch norms and the 1x1 projection shortcuts.
-    Checked on ``cnnkit.models.resnet34()`` and on a small residual network; exact integers.
+    ``deepen(model)`` receives a copy of a small residual network (stem, two ResidualUnits,
+    global average pooling, softmax; non-trivial weights and moving statistics) and must
+    return a ``keras.Model`` with one more ``ResidualUnit`` whose predictions in inference
+    mode equal the original's within 1e-5 on random images.
 
     Parameters
     ----------
-    count_weight_layers : callable
-        ``count_weight_layers(model) -> int``.
+    deepen : callable
+        ``deepen(model) -> keras.Model``.
 
     Examples
     --------
     >>> check_3(...)
     Exercise resnet.3: not attempted yet: replace `...` with your answer.
     """
-    counts = {}
-    for build in (_small_residual_model, models.resnet34):
-        model = build()
-        got = call_answer(count_weight_layers, model, name=your_name(count_weight_layers))
-        expected = _count_main_path(model)
-        top_level = sum(1 for layer in model.layers if layer.weights)
-        top_level_bn = sum(isinstance(la, keras.layers.BatchNormalization) for la in model.layers)
-        inside = (
-            "a ResidualUnit is one Keras layer holding two 3x3 convolutions (unit.conv1, "
-            "unit.conv2): look inside it"
-        )
-        compare_number(
-            got,
-            expected,
-            name=f"your count for {model.name}",
-            mistakes={
-                inside: top_level,
-                f"{inside}; and batch norms are not counted": top_level - top_level_bn,
-                "leave out the 1x1 projection shortcuts (unit.skip_conv): they are not on the "
-                "main path, and the paper does not count them": _count_main_path(
-                    model, projections=True
-                ),
-                "batch norms have weights but are not counted: only Conv2D and Dense layers "
-                "are": _count_main_path(model, batch_norms=True),
-                "batch norms and projection shortcuts are not counted": _count_main_path(
-                    model, projections=True, batch_norms=True
-                ),
-                "the Dense output layer counts too": expected - 1,
-            },
-        )
-        counts[model.name] = expected
-    return f"ResNet-34 has {counts['resnet34']} layers with weights on its main path."
+    original = _small_residual_model()
+    given = _copy(original)
+    name = your_name(deepen)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        deeper = as_model(call_answer(deepen, given, name=name), name=f"what {name} returned")
+        n_before, n_after = len(_residual_units(original)), len(_residual_units(deeper))
+        if n_after != n_before + 1:
+            raise Mistake(
+                f"the model {name} returned has {n_after} ResidualUnit layers; the original "
+                f"has {n_before}, so expected {n_before + 1}."
+            )
+        x = np.random.default_rng(13).normal(size=(6, 12, 12, 3)).astype("float32")
+        expected = keras.ops.convert_to_numpy(original(x, training=False))
+        try:
+            got = keras.ops.convert_to_numpy(deeper(x, training=False))
+        except Exception as error:
+            raise Mistake(
+                f"calling the deeper model on images of shape {x.shape} raised "
+                f"{type(error).__name__}: {str(error).strip().splitlines()[0]}"
+            ) from error
+        got = _finite(as_array(got, "the deeper model's output"), "the deeper model's output")
+        if got.shape != expected.shape or not np.allclose(got, expected, rtol=1e-4, atol=1e-5):
+            difference = (
+                f"different shapes {got.shape} and {expected.shape}"
+                if got.shape != expected.shape
+                else f"up to {np.abs(got - expected).max():.3g} apart"
+            )
+            raise Mistake(
+                f"the deeper model predicts differently from the original ({difference}): "
+                f"{_deepening_hint(given, deeper)}."
+            )
+    return f"{n_before + 1} residual units, the same predictions: deeper contains shallower."
 
 
 # ---------------------------------------------------------------- resnet.4: bottleneck unit
@@ -382,11 +399,16 @@ def _needs_projection(filters: int, strides: int, channels: int) -> bool:
 
 
 def _reference(
-    unit, channels: int, filters: int, strides: int, variant: str | None = None
+    unit,
+    channels: int,
+    filters: int,
+    strides: int,
+    activation: str = "relu",
+    variant: str | None = None,
 ) -> keras.Model:
     """The bottleneck block from stock Keras layers with `unit`'s weights, on any height and
-    width. `variant` builds a typical mistake instead, for the hints."""
-    activation = getattr(unit, "activation", None) or "relu"
+    width, with the activation the check asked for. `variant` builds a typical mistake
+    instead, for the hints."""
     pairs = []
 
     def conv(source, n_filters, kernel, stride):
@@ -442,6 +464,8 @@ _REFERENCE_HINTS = {
     "activation(main + shortcut)",
     "activation_before_add": "the main path ends with bn3, without an activation: the "
     "activation comes after the addition",
+    "relu_always": "use the activation the unit was given (its `activation` argument, through "
+    "keras.activations.get), not always ReLU",
 }
 
 
@@ -455,10 +479,12 @@ def _randomise_moving_statistics(unit, seed: int) -> None:
             layer.moving_variance.assign(np.exp(_images(size, seed + 10 * index)))
 
 
-def _compare_with_reference(unit, x, filters: int, strides: int, where: str) -> None:
+def _compare_with_reference(
+    unit, x, filters: int, strides: int, where: str, activation: str = "relu"
+) -> None:
     """Both modes of `unit` on `x` against the stock-Keras block with its weights."""
     channels = x.shape[-1]
-    reference = _reference(unit, channels, filters, strides)
+    reference = _reference(unit, channels, filters, strides, activation)
     if unit.count_params() != reference.count_params():
         raise Mistake(
             f"{where}: your unit has {unit.count_params():,} parameters, the bottleneck from "
@@ -471,9 +497,12 @@ def _compare_with_reference(unit, x, filters: int, strides: int, where: str) -> 
         if got.shape == expected.shape and np.allclose(got, expected, rtol=1e-4, atol=1e-4):
             continue
         for variant, variant_hint in _REFERENCE_HINTS.items():
-            if variant == "stride_first" and strides == 1:
+            if (variant == "stride_first" and strides == 1) or (
+                variant == "relu_always" and activation == "relu"
+            ):
                 continue
-            model = _reference(unit, channels, filters, strides, variant)
+            wrong_activation = "relu" if variant == "relu_always" else activation
+            model = _reference(unit, channels, filters, strides, wrong_activation, variant)
             wrong = keras.ops.convert_to_numpy(model(x, training=training))
             if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-4, atol=1e-4):
                 raise Mistake(f"{where}, training={training}: {variant_hint}.")
@@ -487,15 +516,18 @@ def _compare_with_reference(unit, x, filters: int, strides: int, where: str) -> 
 
 
 def _check_shapes_and_reference(cls) -> None:
-    cases = [((2, 8, 8, 16), 4, 1), ((2, 8, 8, 8), 4, 1), ((2, 7, 7, 16), 4, 2)]
-    cases.append(((1, 5, 6, 12), 3, 2))
-    for seed, (in_shape, filters, strides) in enumerate(cases):
-        unit = _new_unit(cls, filters, strides)
+    cases = [((2, 8, 8, 16), 4, 1, "relu"), ((2, 8, 8, 8), 4, 1, "relu")]
+    cases += [((2, 7, 7, 16), 4, 2, "elu"), ((1, 5, 6, 12), 3, 2, "relu")]
+    for seed, (in_shape, filters, strides, activation) in enumerate(cases):
+        unit = _new_unit(cls, filters, strides, activation=activation)
         x = _images(in_shape, seed=seed)
         y = _call(unit, x)
         height, width = (math.ceil(n / strides) for n in in_shape[1:3])
         expected = (in_shape[0], height, width, 4 * filters)
-        where = f"BottleneckUnit({filters}, strides={strides}) on input {in_shape}"
+        where = (
+            f"BottleneckUnit({filters}, strides={strides}, activation={activation!r}) on "
+            f"input {in_shape}"
+        )
         if y.shape != expected:
             hint = ""
             if y.shape[-1] != 4 * filters:
@@ -521,7 +553,7 @@ def _check_shapes_and_reference(cls) -> None:
                 "and unit.skip_conv should be None."
             )
         _randomise_moving_statistics(unit, seed=10 + seed)
-        _compare_with_reference(unit, x, filters, strides, where)
+        _compare_with_reference(unit, x, filters, strides, where, activation)
 
 
 def _check_identity(cls) -> None:
@@ -570,7 +602,7 @@ def _check_other_sizes(cls) -> None:
 
 
 def _check_save_load(cls) -> None:
-    unit = _new_unit(cls, 4, 2, name="bottleneck")
+    unit = _new_unit(cls, 4, 2, activation="elu", name="bottleneck")
     model = keras.Sequential([keras.Input((None, None, 8)), unit])
     _randomise_moving_statistics(unit, seed=8)
     x = _images((2, 7, 7, 8), seed=9)
@@ -624,10 +656,11 @@ def _check_save_load(cls) -> None:
         )
     if not np.allclose(after, before, rtol=0, atol=1e-6):
         raise Mistake(
-            "the reloaded model predicts differently (by up to "
-            f"{np.abs(after - before).max():.3g}): the weights did not all come back. Does build "
-            "create and build every sublayer (conv1 ... bn3, and skip_conv, skip_bn when "
-            "needed), so that the saved weights have somewhere to go?"
+            "the reloaded BottleneckUnit(4, strides=2, activation='elu') predicts differently "
+            f"(by up to {np.abs(after - before).max():.3g}): does get_config store the "
+            "activation (by name, keras.activations.serialize)? And does build create and "
+            "build every sublayer (conv1 ... bn3, and skip_conv, skip_bn when needed), so that "
+            "the saved weights have somewhere to go?"
         )
 
 
@@ -642,10 +675,11 @@ def check_4(bottleneck_unit: type) -> str:
     activation(main + shortcut). Convolutions without bias. Checked, on fresh units: output
     shapes (strides 1 and 2, odd and non-square sizes); when the shortcut is a projection;
     the identity test (bn3's gamma and beta zero: a non-negative input comes back unchanged,
-    both modes); outputs in both modes against the same block built from stock Keras layers
-    with the unit's weights (within 1e-4), also on sizes other than the build size and on an
-    input of unknown height and width; and a ``.keras`` save/load round trip (in a temporary
-    folder) predicting the same within 1e-6.
+    both modes); outputs in both modes, with ``activation`` "relu" and "elu", against the same
+    block built from stock Keras layers with the unit's weights (within 1e-4), also on sizes
+    other than the build size and on an input of unknown height and width; and a ``.keras``
+    save/load round trip of an "elu" unit (in a temporary folder) predicting the same within
+    1e-6.
 
     Parameters
     ----------
@@ -654,7 +688,7 @@ def check_4(bottleneck_unit: type) -> str:
 
     Examples
     --------
-    >>> check_5(...)
+    >>> check_4(...)
     Exercise resnet.4: not attempted yet: replace `...` with your answer.
     """
     if isinstance(bottleneck_unit, keras.layers.Layer):
