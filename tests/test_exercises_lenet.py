@@ -64,11 +64,12 @@ def test_check_2_accepts_a_tanh_form_and_a_fraction():
     def sigmoid_slope(x):  # sigma(x) = (1 + tanh(x / 2)) / 2, so sigma' = (1 - tanh^2) / 4
         return 0.25 * (1.0 - np.tanh(np.asarray(x) / 2.0) ** 2)
 
-    result = lenet.check_2(sigmoid_slope, 1 / 256)
-    assert result and "weights" in result.message and "at most" in result.message
+    result = lenet.check_2(sigmoid_slope, 1 / 64)
+    assert result and "weights" in result.message and "1/64" in result.message
     assert lenet.check_2(
-        lambda x: keras.ops.sigmoid(x) * (1 - keras.ops.sigmoid(x)), np.float32(0.25) ** 4
+        lambda x: keras.ops.sigmoid(x) * (1 - keras.ops.sigmoid(x)), np.float32(0.25) ** 3
     )
+    assert lenet.check_2(sigmoid_slope, [0.015625])
 
 
 def test_check_2_names_typical_mistakes():
@@ -78,22 +79,25 @@ def test_check_2_names_typical_mistakes():
     def slope(x):
         return sigmoid(x) * (1 - sigmoid(x))
 
-    assert_wrong(lenet.check_2(sigmoid, 1 / 256), "sigmoid itself")
-    assert_wrong(lenet.check_2(lambda x: sigmoid(x) * (1 + sigmoid(x)), 1 / 256), "minus")
-    assert_wrong(lenet.check_2(lambda x: np.exp(-x) / (1 + np.exp(-x)), 1 / 256), "square")
-    assert_wrong(lenet.check_2(slope, 0.25), "one layer", "multiply")
+    assert_wrong(lenet.check_2(sigmoid, 1 / 64), "sigmoid itself")
+    assert_wrong(lenet.check_2(lambda x: sigmoid(x) * (1 + sigmoid(x)), 1 / 64), "minus")
+    assert_wrong(lenet.check_2(lambda x: np.exp(-x) / (1 + np.exp(-x)), 1 / 64), "square")
+    assert_wrong(lenet.check_2(slope, 0.25), "one slope", "multiply")
+    assert_wrong(lenet.check_2(slope, 1 / 256), "four slopes", "C1's own slope")
     assert_wrong(lenet.check_2(slope, 0.25**5), "output layer has no sigmoid")
+    assert_wrong(lenet.check_2(slope, 0.25**2), "F6, C5 and C3")
+    assert_wrong(lenet.check_2(slope, 0.75), "do not add")
     assert_wrong(lenet.check_2(slope, 1.0), "do not add")
     assert_wrong(lenet.check_2(slope, np.nan), "NaN")
-    scalar_only = lenet.check_2(lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2, 1 / 256)
+    scalar_only = lenet.check_2(lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2, 1 / 64)
     assert_wrong(scalar_only, "raised TypeError")
-    assert_wrong(lenet.check_2(lambda x: np.full(np.shape(x), np.nan), 1 / 256), "NaN")
+    assert_wrong(lenet.check_2(lambda x: np.full(np.shape(x), np.nan), 1 / 64), "NaN")
 
 
 def test_check_2_unwritten_function_is_not_attempted():
     def sigmoid_slope(x): ...
 
-    assert_not_attempted(lenet.check_2(sigmoid_slope, 1 / 256), "sigmoid_slope returned None")
+    assert_not_attempted(lenet.check_2(sigmoid_slope, 1 / 64), "sigmoid_slope returned None")
 
 
 # Exercise 3: gradient flow through a tanh LeNet-5
@@ -151,16 +155,20 @@ def history(val_accuracy, model=None):
 
 
 def test_check_4_accepts_honest_results_in_both_directions():
-    assert lenet.check_4({"val_accuracy": [0.1]}, {"val_accuracy": [0.92]}, "ReLU + max pooling")
+    assert lenet.check_4({"val_accuracy": [0.1]}, {"val_accuracy": [0.92]}, "ReLU")
+    runs = history([0.1], lenet5()), history([0.92], lenet5(activation="relu"))
+    assert lenet.check_4(*runs, "relu")
     assert lenet.check_4(np.float64(0.9), np.array(0.5), "sigmoid")
     result = lenet.check_4(0.5, 0.51, "sigmoid")
     assert result and "too close to call" in result.message
 
 
 def test_check_4_names_typical_mistakes():
-    sigmoid_net, relu_net = lenet5(), lenet5(activation="relu", pooling="max")
+    sigmoid_net, relu_net = lenet5(), lenet5(activation="relu")
     swapped = lenet.check_4(history([0.9], relu_net), history([0.1], sigmoid_net), "relu")
     assert_wrong(swapped, "`sigmoid_run` trained a network with relu", "swap")
+    max_pool = history([0.9], lenet5(activation="relu", pooling="max"))
+    assert_wrong(lenet.check_4(history([0.1], sigmoid_net), max_pool, "relu"), "average pooling")
     assert_wrong(lenet.check_4(0.1, 0.92, "sigmoid"), "your own numbers say relu")
     assert_wrong(lenet.check_4(0.9, 0.5, "relu"), "your own numbers say sigmoid")
     assert_wrong(lenet.check_4(history([0.1, 0.4]), history([0.9]), "relu"), "same number")

@@ -1,12 +1,13 @@
 """Checks for notebook 04's exercises: LeNet-5 by hand, the sigmoid's slope, gradient flow.
 
 Exercise lenet.1 follows the shapes and counts the parameters of LeNet-5 on 32 x 32 inputs,
-lenet.2 writes the sigmoid's derivative and multiplies the slopes of four sigmoid layers,
-lenet.3 measures how much gradient reaches C1 in a tanh LeNet-5 and places it between the
-sigmoid and ReLU networks with the same weights, and lenet.4 is an experiment: sigmoid vs
-ReLU LeNet-5 after the same number of epochs. The oracles (``cnnkit.models.lenet5`` and
-Keras' shapes and counts, TensorFlow's automatic differentiation, gradients measured on the
-bundled MNIST sample) are computed when a check runs.
+lenet.2 writes the sigmoid's derivative and multiplies the sigmoid slopes between the logits
+and C1's output, lenet.3 measures how much gradient reaches C1 in a tanh LeNet-5 and places
+it between the sigmoid and ReLU networks with the same weights, and lenet.4 is an experiment:
+sigmoid vs ReLU LeNet-5 (both with average pooling) after the same number of epochs. The
+oracles (``cnnkit.models.lenet5`` and Keras' shapes and counts, TensorFlow's automatic
+differentiation, gradients measured on the bundled MNIST sample) are computed when a check
+runs.
 """
 
 from __future__ import annotations
@@ -184,30 +185,35 @@ def _sigmoid_slope_autodiff(x: np.ndarray) -> np.ndarray:
     return tape.gradient(values, tensor).numpy()
 
 
-def _sigmoid_layers() -> int:
-    """How many layers of ``lenet5()`` apply the sigmoid."""
+def _sigmoid_slopes_before_c1() -> int:
+    """How many sigmoid slopes the gradient passes from the logits back to C1's output.
+
+    Every sigmoid layer of ``lenet5()`` after C1; C1's own slope only enters the gradients of
+    C1's weights (and of its input).
+    """
+    names = [layer.name for layer in lenet5().layers]
     return sum(
         getattr(getattr(layer, "activation", None), "__name__", "") == "sigmoid"
-        for layer in lenet5().layers
+        for layer in lenet5().layers[names.index("c1_conv") + 1 :]
     )
 
 
 @exercise("lenet.2")
 def check_2(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> str:
-    """Check a NumPy sigmoid derivative and the product of four sigmoid layers' slopes.
+    """Check a NumPy sigmoid derivative and the largest product of the slopes before C1.
 
     ``sigmoid_slope(x)`` is compared elementwise with TensorFlow's automatic derivative of
     ``keras.activations.sigmoid`` on several float64 arrays (a scalar, a vector from -6 to 6,
     a 3 x 4 matrix, and values as large as +-40), within 1e-6. `largest_factor` is the
-    largest product of the slopes of LeNet-5's sigmoid layers (C1, C3, C5 and F6), within a
-    relative 1e-3.
+    largest product of the sigmoid slopes that the gradient passes on its way from the logits
+    back to C1's output (those of F6, C5 and C3: 0.25 ** 3), within a relative 1e-3.
 
     Parameters
     ----------
     sigmoid_slope : callable
         Takes a NumPy array (or a float) and returns the derivative at each value.
     largest_factor : float
-        The largest product of the four sigmoid layers' slopes.
+        The largest product of the sigmoid slopes between the logits and C1's output.
 
     Returns
     -------
@@ -253,8 +259,8 @@ def check_2(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> 
             },
         )
     steepest = float(_sigmoid_slope_autodiff(np.float64(0.0)))
-    n_layers = _sigmoid_layers()
-    expected = steepest**n_layers
+    n_slopes = _sigmoid_slopes_before_c1()
+    expected = steepest**n_slopes
     _finite_numbers(largest_factor, "the largest factor")
     compare_number(
         largest_factor,
@@ -263,20 +269,28 @@ def check_2(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> 
         rtol=1e-3,
         atol=0.0,
         mistakes={
-            "that is one layer: the gradient passes four sigmoids (C1, C3, C5 and F6), and "
-            "their slopes multiply": steepest,
-            "the output layer has no sigmoid (it returns logits): four layers, not five": (
-                steepest ** (n_layers + 1)
+            "that is one slope: on its way back to C1's output the gradient passes the slopes "
+            "of F6, C5 and C3, and they multiply": steepest,
+            "that is four slopes: C1's own slope multiplies the gradient only on its way to "
+            "C1's weights and input, not at C1's output (section 8's formula)": (
+                steepest ** (n_slopes + 1)
             ),
-            "C5 and F6 apply the sigmoid too: four layers": steepest ** (n_layers - 2),
-            "count all four sigmoid layers: C1, C3, C5 and F6": steepest ** (n_layers - 1),
-            "slopes multiply along the chain rule, they do not add": n_layers * steepest,
+            "the output layer has no sigmoid (it returns logits), and C1's own slope comes "
+            "after C1's output: count F6, C5 and C3": steepest ** (n_slopes + 2),
+            "count every sigmoid layer between the logits and C1's output: F6, C5 and C3": (
+                steepest ** (n_slopes - 1)
+            ),
+            "slopes multiply along the chain rule, they do not add": n_slopes * steepest,
+            "slopes multiply along the chain rule, they do not add (and C1's own slope does "
+            "not act at C1's output)": (n_slopes + 1) * steepest,
         },
     )
     return (
-        f"the {n_layers} sigmoid slopes together multiply a gradient by at most "
-        f"1/{1 / expected:.0f}. The weights between them multiply it too, and can enlarge or "
-        "shrink it: the notebook's section 7 measures what actually reaches C1."
+        f"the {n_slopes} sigmoid slopes between the logits and C1's output (F6, C5, C3) "
+        f"multiply a gradient by at most 1/{1 / expected:.0f}; C1's own slope makes it "
+        f"1/{1 / steepest ** (n_slopes + 1):.0f} for C1's weights. The weights and the average "
+        "poolings multiply it too, and weights can enlarge it: the notebook's section 8 "
+        "measures what actually reaches C1."
     )
 
 
@@ -288,7 +302,7 @@ def measure_activation_gradients(
 
     For each image, the length (L2 norm) of dL/da over all the values a layer outputs, where
     L is that image's cross-entropy loss; averaged over the images. The same measurement as
-    the notebook's ``activation_gradients`` (section 7).
+    the notebook's ``activation_gradients`` (section 8).
 
     Parameters
     ----------
@@ -371,7 +385,7 @@ def check_3(tanh_net: Any, tanh_c1_share: Any, closer_to: Any) -> str:
     logits (:func:`measure_activation_gradients` on :func:`gradient_batch`), for the
     learner's own `tanh_net`, within a relative 1e-2. `closer_to` names the network, sigmoid
     or ReLU (average pooling, `tanh_net`'s weights copied in), whose share is closer to the
-    tanh share by ratio (on a log scale).
+    tanh share on a log scale (the ratio of the two shares nearer 1).
 
     Parameters
     ----------
@@ -422,8 +436,8 @@ def check_3(tanh_net: Any, tanh_c1_share: Any, closer_to: Any) -> str:
     )
     if claimed_label(closer_to, ["sigmoid", "relu"]) != nearest:
         raise Mistake(
-            f"{numbers}: by ratio, tanh's share is closer to {nearest}'s, not to the one your "
-            "`closer_to` names."
+            f"{numbers}: on a log scale (the ratio nearer 1), tanh's share is closer to "
+            f"{nearest}'s, not to the one your `closer_to` names."
         )
     return (
         f"{numbers}: closer to {nearest}. tanh's slope is 1 at 0, four times the sigmoid's, "
@@ -432,6 +446,18 @@ def check_3(tanh_net: Any, tanh_c1_share: Any, closer_to: Any) -> str:
 
 
 # ------------------------------------------------------- lenet.4: sigmoid vs ReLU, measured
+def _check_average_pooling(run: Any, label: str) -> None:
+    """Raise if a History's model uses max pooling: only the activation should change."""
+    network = getattr(run, "model", None)
+    if isinstance(network, keras.Model) and any(
+        isinstance(layer, layers.MaxPooling2D) for layer in all_layers(network)
+    ):
+        raise Mistake(
+            f"{label} trained a network with max pooling: keep lenet5()'s average pooling in "
+            "both runs, so that only the activation differs."
+        )
+
+
 def _check_activation(run: Any, wanted: str, label: str) -> None:
     """Raise if a History's model uses another activation than `wanted` (e.g. swapped runs)."""
     network = getattr(run, "model", None)
@@ -453,8 +479,9 @@ def _check_activation(run: Any, wanted: str, label: str) -> None:
 def check_4(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     """Check the experiment: sigmoid vs ReLU LeNet-5 after the same number of epochs.
 
-    Runs are given as Keras Histories (the check then also verifies the number of epochs
-    and each run's activation), their ``.history`` dicts, or final validation accuracies.
+    Both networks use average pooling, so only the activation differs. Runs are given as
+    Keras Histories (the check then also verifies the number of epochs, each run's
+    activation and its pooling), their ``.history`` dicts, or final validation accuracies.
     `better` must name the run with the higher final validation accuracy, whichever it is;
     when the two are within :data:`~cnnkit.exercises.trained.EXPERIMENT_TOLERANCE` (0.02)
     of each other, either answer is accepted.
@@ -480,9 +507,11 @@ def check_4(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     """  # noqa: E501 (a doctest's output line cannot be wrapped)
     sigmoid, sigmoid_epochs = final_validation_accuracy(sigmoid_run, "`sigmoid_run`")
     relu, relu_epochs = final_validation_accuracy(relu_run, "`relu_run`")
-    when = same_epochs([sigmoid_epochs, relu_epochs], "the activation and pooling")
+    when = same_epochs([sigmoid_epochs, relu_epochs], "the activation")
     _check_activation(sigmoid_run, "sigmoid", "`sigmoid_run`")
     _check_activation(relu_run, "relu", "`relu_run`")
+    _check_average_pooling(sigmoid_run, "`sigmoid_run`")
+    _check_average_pooling(relu_run, "`relu_run`")
     numbers = f"validation accuracy {when}: sigmoid {sigmoid:.1%}, ReLU {relu:.1%}"
     claimed = claimed_label(better, ["sigmoid", "relu"])
     if abs(sigmoid - relu) <= EXPERIMENT_TOLERANCE:
