@@ -98,3 +98,19 @@ def test_resnet34_computes_what_gerons_resnet34_computes():
     )
     np.testing.assert_allclose(features, reference_features, rtol=1e-4, atol=1e-5)
     assert features.std() > 0.1  # the features are not all zero after the ReLUs
+
+
+def test_resnet34_centre_tap_option_computes_the_same():
+    # Oracle: the textbook model with the same weights; only the 1x1 maps' arithmetic differs.
+    from cnnkit.layers import CentreTapResidualUnit
+
+    keras.utils.set_random_seed(0)
+    textbook, fast = resnet34(), resnet34(centre_tap=True)
+    units = [layer for layer in fast.layers if isinstance(layer, ResidualUnit)]
+    assert len(units) == 16 and all(isinstance(u, CentreTapResidualUnit) for u in units)
+    assert not any(isinstance(u, CentreTapResidualUnit) for u in textbook.layers)
+    fast.set_weights(textbook.get_weights())
+    x = np.random.default_rng(1).integers(0, 256, (4, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(
+        fast.predict(x, verbose=0), textbook.predict(x, verbose=0), rtol=1e-4, atol=1e-6
+    )
