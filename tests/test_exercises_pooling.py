@@ -18,7 +18,7 @@ def test_check_1_accepts_numpy_and_float_numbers():
 
 
 @pytest.mark.parametrize(
-    ("field", "jump", "words"),
+    ("field", "spacing", "words"),
     [
         (9, 4, ["ignore the strides"]),
         (7, 4, ["pooling layers count"]),
@@ -27,8 +27,8 @@ def test_check_1_accepts_numpy_and_float_numbers():
         (18, 2, ["two of them"]),
     ],
 )
-def test_check_1_names_the_mistake(field, jump, words):
-    assert_wrong(pooling.check_1(field, jump), *words)
+def test_check_1_names_the_mistake(field, spacing, words):
+    assert_wrong(pooling.check_1(field, spacing), *words)
 
 
 # ------------------------------------------------------------------- pooling.2 and pooling.3
@@ -180,12 +180,12 @@ def test_check_4_unanswered_forms_are_not_attempted():
 
 
 # ------------------------------------------------------------------------------- pooling.5
-def _unchanged_by_shift(pool_size, axis):
-    """Shift by comparing x[1:] with x[:-1] (the solution compares x[1:-1] with x[:-2]),
-    pooled by a NumPy reshape (the check uses Keras)."""
+def _unchanged_by_shift(pool_size, axis, start=1):
+    """Shift by comparing x[start:] with x[start - 1:-1] (the solution compares x[1:-1] with
+    x[:-2]), pooled by a NumPy reshape (the check uses Keras)."""
     gray = load_sample_images().astype(np.float64).mean(axis=-1)
-    first = np.take(gray, range(1, gray.shape[axis]), axis=axis)
-    second = np.take(gray, range(gray.shape[axis] - 1), axis=axis)
+    first = np.take(gray, range(start, gray.shape[axis]), axis=axis)
+    second = np.take(gray, range(start - 1, gray.shape[axis] - 1), axis=axis)
 
     def pool(x):
         h, w = (x.shape[1] // pool_size) * pool_size, (x.shape[2] // pool_size) * pool_size
@@ -205,6 +205,13 @@ def test_check_5_rejects_percentages_and_the_horizontal_shift():
     assert_wrong(pooling.check_5(100 * down_2, 100 * down_4), "percentage")
     assert_wrong(pooling.check_5(_unchanged_by_shift(2, axis=2), down_4), "horizontal shift")
     assert_wrong(pooling.check_5(1 - down_2, down_4), "share that changed")
+
+
+def test_check_5_names_another_grid_phase():
+    down_2 = _unchanged_by_shift(2, axis=1)
+    other_phase_4 = _unchanged_by_shift(4, axis=1, start=2)  # gray[:, 2:] vs gray[:, 1:-1]
+    assert abs(other_phase_4 - _unchanged_by_shift(4, axis=1)) > pooling.SHIFT_TOLERANCE
+    assert_wrong(pooling.check_5(down_2, other_phase_4), "grid phase", "gray[:, 1:-1]")
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, np.array(np.nan)])

@@ -54,7 +54,7 @@ _SIZE_RULES = (
 
 # ------------------------------------------------------------------ pooling.1: receptive field
 @exercise("pooling.1")
-def check_1(field: Any, jump: Any) -> str:
+def check_1(field: Any, spacing: Any) -> str:
     """Check the receptive field and the output spacing of a conv / pool stack.
 
     The stack is Conv2D 3x3, MaxPool2D(2), Conv2D 3x3, MaxPool2D(2), Conv2D 3x3 (convolution
@@ -64,7 +64,7 @@ def check_1(field: Any, jump: Any) -> str:
     ----------
     field : int
         Width in input pixels of the window that one output of the last layer sees.
-    jump : int
+    spacing : int
         Distance in input pixels between two neighbouring outputs of the last layer.
 
     Examples
@@ -72,14 +72,14 @@ def check_1(field: Any, jump: Any) -> str:
     >>> check_1(..., ...)
     Exercise pooling.1: not attempted yet: replace `...` with your answer.
     """
-    for answer, what in ((field, "the receptive field"), (jump, "the spacing")):
+    for answer, what in ((field, "the receptive field"), (spacing, "the spacing")):
         _finite(as_array(answer, what), what, "give a whole number of input pixels.")
     layers = [(kernel, stride) for _, kernel, stride in STACK]
     expected = reference.receptive_field(layers)
-    stride_first, spacing = 1, 1  # the field if each stride is applied before its own layer
+    stride_first, step = 1, 1  # the field if each stride is applied before its own layer
     for kernel, stride in layers:
-        spacing *= stride
-        stride_first += (kernel - 1) * spacing
+        step *= stride
+        stride_first += (kernel - 1) * step
     compare_number(
         field,
         expected,
@@ -103,10 +103,10 @@ def check_1(field: Any, jump: Any) -> str:
             "multiply the spacing by the stride": stride_first,
         },
     )
-    expected_jump = int(np.prod([stride for _, stride in layers]))
+    expected_spacing = int(np.prod([stride for _, stride in layers]))
     compare_number(
-        jump,
-        expected_jump,
+        spacing,
+        expected_spacing,
         name="the spacing between neighbouring outputs",
         mistakes={
             "each stride-2 pooling doubles the spacing, and there are two of them": 2,
@@ -114,7 +114,7 @@ def check_1(field: Any, jump: Any) -> str:
         },
     )
     return (
-        f"{expected} pixels, though the image shrinks only {expected_jump}-fold: "
+        f"{expected} pixels, though the image shrinks only {expected_spacing}-fold: "
         "pooling lets later layers see further."
     )
 
@@ -302,11 +302,16 @@ SHIFT_TOLERANCE = 0.005
 
 
 @functools.cache
-def _shift_unchanged(pool_size: int, axis: int, dtype: str) -> float:
-    """Share of max-pooled values of the grey photos unchanged by a one-pixel shift."""
+def _shift_unchanged(pool_size: int, axis: int, dtype: str, start: int = 1) -> float:
+    """Share of max-pooled values of the grey photos unchanged by a one-pixel shift.
+
+    The original is the photo from index `start` on (the last index dropped), the shifted
+    version the same content moved by one pixel along `axis`; `start` sets the grid phase.
+    """
     gray = load_sample_images().astype(dtype).mean(axis=-1, keepdims=True)
+    size = gray.shape[axis]
     keep, moved = [slice(None)] * 4, [slice(None)] * 4
-    keep[axis], moved[axis] = slice(1, -1), slice(None, -2)
+    keep[axis], moved[axis] = slice(start, size - 1), slice(start - 1, size - 2)
     original, shifted = gray[tuple(keep)], gray[tuple(moved)]
     if pool_size > 1:
         pool = keras.layers.MaxPool2D(pool_size, dtype=dtype)
@@ -353,6 +358,10 @@ def check_5(unchanged_2: Any, unchanged_4: Any) -> str:
             "give a fraction between 0 and 1, not a percentage": [m * 100 for m in measured],
             "that is the share that changed; the question asks for the share unchanged": [
                 1 - m for m in measured
+            ],
+            "that is another grid phase: crop exactly original = gray[:, 1:-1] and shifted = "
+            "gray[:, :-2]; np.roll or another crop moves the pooling grid relative to the photo": [
+                _shift_unchanged(pool_size, 1, dtype, start) for dtype in dtypes for start in (2, 3)
             ],
             "that is the horizontal shift of section 4: shift the rows (axis 1), not the columns": [
                 _shift_unchanged(pool_size, 2, dtype) for dtype in dtypes
