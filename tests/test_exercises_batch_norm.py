@@ -126,7 +126,7 @@ def _moving_after_loop(k, momentum, batch_mean, batch_var, moving_mean=0.0, movi
 
 
 def test_check_3_accepts_another_form():
-    assert checks.check_3(_moving_after_loop, np.array([619, 59])).status == "correct"
+    assert checks.check_3(_moving_after_loop, np.array([527, 51])).status == "correct"
 
 
 @pytest.mark.parametrize(
@@ -134,7 +134,7 @@ def test_check_3_accepts_another_form():
     [
         (
             lambda k, m, a, v, mm=0.0, mv=1.0: ((1 - m**k) * a + m**k * mm, (1 - m**k) * v),
-            (619, 59),
+            (527, 51),
             ["starting moving variance keeps the weight"],
         ),
         (
@@ -142,13 +142,14 @@ def test_check_3_accepts_another_form():
                 (1 - m) ** k * mm + (1 - (1 - m) ** k) * a,
                 (1 - m) ** k * mv + (1 - (1 - m) ** k) * v,
             ),
-            (619, 59),
+            (527, 51),
             ["not (1 - momentum)**k"],
         ),
-        (_moving_after_loop, (618, 59), ["round the step count UP"]),
-        (_moving_after_loop, (619, float("inf")), ["NaN or infinite"]),
-        (lambda k, m, a, v, mm=0.0, mv=1.0: (np.nan, np.nan), (619, 59), ["NaN or infinite"]),
-        (lambda k, m, a, v, mm=0.0, mv=1.0: a, (619, 59), ["2 numbers"]),
+        (_moving_after_loop, (526, 51), ["round the step count UP"]),
+        (_moving_after_loop, (299, 29), ["95% of the way is not enough"]),
+        (_moving_after_loop, (527, float("inf")), ["NaN or infinite"]),
+        (lambda k, m, a, v, mm=0.0, mv=1.0: (np.nan, np.nan), (527, 51), ["NaN or infinite"]),
+        (lambda k, m, a, v, mm=0.0, mv=1.0: a, (527, 51), ["2 numbers"]),
     ],
 )
 def test_check_3_names_the_mistake(function, steps, words):
@@ -159,7 +160,7 @@ def test_check_3_unwritten_function():
     def moving_after(k, momentum, batch_mean, batch_var, moving_mean=0.0, moving_var=1.0):
         """Unwritten."""
 
-    assert_not_attempted(checks.check_3(moving_after, (619, 59)), "return")
+    assert_not_attempted(checks.check_3(moving_after, (527, 51)), "return")
 
 
 # ---------------------------------------------------------------- batch_norm.4
