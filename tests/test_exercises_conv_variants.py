@@ -1,5 +1,7 @@
 """The exercise checks accept correct answers in other forms and explain wrong ones."""
 
+import logging
+
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit import reference
 from cnnkit.exercises import conv_variants
@@ -123,6 +125,20 @@ def einsum_grouped_conv2d(x, kernel, groups):
 
 def test_check_3_accepts_an_einsum_grouped_convolution():
     assert conv_variants.check_3(einsum_grouped_conv2d).status == CORRECT
+
+
+def test_check_3_prints_no_tensorflow_retracing_warning():
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")  # TensorFlow's own logger does not propagate
+    logger.addHandler(handler)
+    try:
+        for _ in range(2):
+            assert conv_variants.check_3(einsum_grouped_conv2d).status == CORRECT
+    finally:
+        logger.removeHandler(handler)
+    assert not [record for record in records if "retracing" in record.getMessage()]
 
 
 def test_check_3_rejects_channels_taken_groups_apart():

@@ -10,6 +10,9 @@ runs, on their own copy of the inputs; the learner's function gets another copy.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 from cnnkit import reference
@@ -74,12 +77,25 @@ def _answer(function: Any, args: tuple, *, name: str, case: str) -> np.ndarray:
     return _finite(as_array(call_answer(function, *copies, name=name), case), case)
 
 
+@contextlib.contextmanager
+def _quiet_tensorflow() -> Iterator[None]:
+    """Hide TensorFlow's Python warnings (tf.function retracing) while an oracle runs."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _conv(x: np.ndarray, kernel: np.ndarray, **options: Any) -> np.ndarray:
     """A Keras Conv2D ("valid", no bias) with `kernel` as its weights, applied to `x`."""
     layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2], use_bias=False, **options)
     layer.build(x.shape)
     layer.set_weights([kernel])
-    return keras.ops.convert_to_numpy(layer(x))
+    with _quiet_tensorflow():  # new shapes each case: TensorFlow would warn about retracing
+        return keras.ops.convert_to_numpy(layer(x))
 
 
 # ---------------------------------------------------------------- conv_variants.1: dilated kernel
