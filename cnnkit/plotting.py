@@ -551,6 +551,9 @@ def plot_matrix(
     fmt: str = "g",
     cmap: str = "Blues",
     fontsize: float = 9,
+    *,
+    vmin: float | None = None,
+    vmax: float | None = None,
 ):
     """Draw a small 2D array as coloured cells with each value written in its cell.
 
@@ -571,6 +574,9 @@ def plot_matrix(
         Colour map of the cells.
     fontsize : float, default=9
         Size of the numbers in points, at least 8 (make the figure larger for more room).
+    vmin, vmax : float, optional
+        Colour scale limits; by default the matrix's own smallest and largest values. Give
+        several matrices the same limits (and one colour bar) to compare them by colour.
 
     Returns
     -------
@@ -598,7 +604,7 @@ def plot_matrix(
         _, ax = plt.subplots(
             figsize=(0.45 * width + 0.6, 0.45 * height + 0.6), layout="constrained"
         )
-    image = ax.imshow(values, cmap=cmap)
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
     for (i, j), value in np.ndenumerate(values):
         colour = _text_colour(image, value)
         ax.text(j, i, format(value, fmt), ha="center", va="center", color=colour, fontsize=fontsize)

@@ -249,6 +249,16 @@ def test_plot_matrix_writes_every_value_in_its_cell():
     assert [t.get_text() for t in ax.texts] == ["-1.0", "0.5"]
 
 
+def test_plot_matrix_shared_colour_limits():
+    # Two panels on one scale: the same value gets the same colour in both.
+    small, large = np.array([[6, 1]]), np.array([[16, 6]])
+    axes = [plot_matrix(m, vmin=1, vmax=16) for m in (small, large)]
+    assert [ax.images[0].get_clim() for ax in axes] == [(1, 16), (1, 16)]
+    colours = [ax.images[0].cmap(ax.images[0].norm(6)) for ax in axes]
+    assert colours[0] == colours[1]
+    assert plot_matrix(small).images[0].get_clim() == (1, 6)  # default: the matrix's own range
+
+
 def test_plot_matrix_rejects_bad_shape_and_unreadable_text():
     with pytest.raises(ValueError, match="shape"):
         plot_matrix(np.zeros(3))
