@@ -45,7 +45,39 @@ def test_unanswered_answers_are_not_attempted(unanswered):
     result = check_area(unanswered, unanswered)
     assert result.status == NOT_ATTEMPTED
     assert not result
-    assert repr(result).startswith("Exercise 00.1: not attempted yet: replace `...`")
+    assert "replace `...` with your answer" in repr(result)
+    assert repr(result).startswith("Exercise 00.1: not attempted yet: ")
+
+
+def test_none_says_what_gives_none():
+    # `model = model.compile(...)` or a function without `return` leaves None.
+    result = check_area(None, None)
+    assert result.status == NOT_ATTEMPTED
+    assert "is None" in result.message and "compile" in result.message and "return" in result.message
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: check_area(height=2, widht=3), "no answer is called `widht`"),
+        (lambda: check_area(2, 3, 4), "too many positional arguments"),
+        (lambda: check_area((2, 3)), "missing a required argument"),
+    ],
+)
+def test_a_call_of_the_wrong_form_gets_a_verdict_naming_the_answers(call, words):
+    result = call()
+    assert result.status == "wrong"
+    assert words in result.message and "check_area(height, width)" in result.message
+
+
+def test_an_answer_the_check_cannot_read_gets_a_verdict_not_a_traceback():
+    @exercise("00.2")
+    def check_sum(values):
+        """Sum of a list (the body assumes iterables)."""
+        compare_number(sum(values), 6, name="sum")
+
+    result = check_sum(3)  # sum(3) raises TypeError inside the check's own code
+    assert result.status == "wrong" and "could not read your answer (TypeError" in result.message
 
 
 def test_a_partly_answered_exercise_names_what_is_missing():

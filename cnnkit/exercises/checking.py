@@ -23,6 +23,10 @@ WRONG = "wrong"
 NOT_ATTEMPTED = "not attempted"
 
 _UNANSWERED_HINT = "replace `...` with your answer."
+_NONE_HINT = (
+    "your answer is None: replace `...` with your answer (a function without `return` gives "
+    "None, and so does `model.compile(...)`: build the model, compile it, then pass the model)."
+)
 
 
 @dataclass(frozen=True)
@@ -113,19 +117,36 @@ def exercise(label: str) -> Callable[[Callable[..., str | None]], Callable[..., 
     Exercise 00.1: not right yet: two plus two: expected 4, got 5: that is 2 * 2 + 1.
     >>> check_1(4.0)
     Exercise 00.1: correct.
+    >>> check_1(None)  # doctest: +ELLIPSIS
+    Exercise 00.1: not attempted yet: your answer is None: ...
+    >>> check_1(answr=4)
+    Exercise 00.1: not right yet: no answer is called `answr`: use check_1(answer).
+    >>> check_1(4, 4)
+    Exercise 00.1: not right yet: too many positional arguments: use check_1(answer).
     """
 
     def decorate(body: Callable[..., str | None]) -> Callable[..., CheckResult]:
         parameters = list(inspect.signature(body).parameters)
 
+        signature = inspect.signature(body)
+        usage = f"{body.__name__}({', '.join(parameters)})"
+
         @functools.wraps(body)
         def check(*answers: Any, **named: Any) -> CheckResult:
-            given = dict(zip(parameters, answers, strict=False)) | named
-            missing = [name for name in parameters[: len(given)] if is_unanswered(given[name])]
+            unknown = ", ".join(f"`{name}`" for name in named if name not in parameters)
+            if unknown:
+                return CheckResult(label, WRONG, f"no answer is called {unknown}: use {usage}.")
+            try:
+                given = signature.bind(*answers, **named).arguments
+            except TypeError as error:  # too many or too few answers
+                return CheckResult(label, WRONG, f"{error}: use {usage}.")
+            missing = [name for name in parameters if name in given and is_unanswered(given[name])]
             if missing:
                 if len(parameters) > 1 and len(missing) < len(given):
                     names = ", ".join(f"`{name}`" for name in missing)
                     return CheckResult(label, NOT_ATTEMPTED, f"{names} still unanswered.")
+                if all(given[name] is None for name in missing):
+                    return CheckResult(label, NOT_ATTEMPTED, _NONE_HINT)
                 return CheckResult(label, NOT_ATTEMPTED, _UNANSWERED_HINT)
             try:
                 remark = body(*answers, **named)
@@ -133,6 +154,13 @@ def exercise(label: str) -> Callable[[Callable[..., str | None]], Callable[..., 
                 return CheckResult(label, NOT_ATTEMPTED, str(unanswered) or _UNANSWERED_HINT)
             except Mistake as mistake:
                 return CheckResult(label, WRONG, str(mistake))
+            except Exception as error:  # an answer of a form the check did not foresee
+                return CheckResult(
+                    label,
+                    WRONG,
+                    f"the check could not read your answer ({type(error).__name__}: {error}); "
+                    "give it in the form the exercise asks for.",
+                )
             return CheckResult(label, CORRECT, remark or "")
 
         return check
@@ -218,7 +246,11 @@ def answer_entries(answer: Any, count: int, name: str, what: str) -> list[Any]:
     ...
     cnnkit.exercises.checking.NotAttempted: fill in every `...` of `counts`: entries 1 (counting from 0) are still unanswered.
     """  # noqa: E501 (a doctest's exception line cannot be wrapped)
-    if isinstance(answer, dict | str | bytes) or not hasattr(answer, "__len__"):
+    if (
+        isinstance(answer, dict | str | bytes)
+        or not hasattr(answer, "__len__")
+        or getattr(answer, "ndim", 1) == 0
+    ):
         raise Mistake(f"{name} should be a list of {count} numbers ({what}), got {answer!r}.")
     entries = list(answer)
     if len(entries) != count:
