@@ -53,7 +53,7 @@ def test_none_says_what_gives_none():
     # `model = model.compile(...)` or a function without `return` leaves None.
     result = check_area(None, None)
     assert result.status == NOT_ATTEMPTED
-    assert "is None" in result.message and "compile" in result.message and "return" in result.message
+    assert all(word in result.message for word in ("is None", "compile", "return"))
 
 
 @pytest.mark.parametrize(
