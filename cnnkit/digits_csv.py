@@ -9,6 +9,7 @@ import gzip
 import itertools
 import logging
 import os
+import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -66,8 +67,9 @@ def read_digits_csv(
         If the file does not exist; the message says how to get the data.
     ValueError
         If the file is empty, or a row has the wrong number of columns, a missing or
-        non-integer value, a pixel outside 0..255 or a label outside 0..9. The message
-        names the file, the row (1-based line number) and the column.
+        non-integer value, a pixel outside 0..255 or a label outside 0..9 (the message
+        names the file, the row (1-based line number) and the column), or if a ``.gz`` file
+        is cut short or not gzip at all (the message names the file).
 
     Examples
     --------
@@ -84,6 +86,20 @@ def read_digits_csv(
         if cached is not None:
             return cached
 
+    try:
+        X, y = _read_rows(path)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise ValueError(
+            f"{path} is not a complete gzip file ({type(error).__name__}: {error}); a download "
+            "cut short leaves such a file: delete it and fetch or copy it again."
+        ) from error
+    if cache:
+        _write_cache(path, X, y)
+    return X, y
+
+
+def _read_rows(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Parse every row of `path` in blocks on threads; ``read_digits_csv`` without the cache."""
     opener = gzip.open if path.suffix == ".gz" else open
     pixel_chunks, label_chunks = [], []
     with opener(path, "rb") as f, ThreadPoolExecutor(_N_THREADS) as pool:
@@ -112,10 +128,7 @@ def read_digits_csv(
             "integers (a label 0..9, then 784 pixel values 0..255)."
         )
     X = np.concatenate(pixel_chunks) if len(pixel_chunks) > 1 else pixel_chunks[0].copy()
-    y = np.concatenate(label_chunks)
-    if cache:
-        _write_cache(path, X, y)
-    return X, y
+    return X, np.concatenate(label_chunks)
 
 
 def _line_blocks(f: BinaryIO) -> Iterator[tuple[bytes, int]]:

@@ -149,6 +149,21 @@ def test_read_digits_csv_empty_and_missing_files(tmp_path):
         data.read_digits_csv(tmp_path / "nothere.csv")
 
 
+@pytest.mark.parametrize("cache", [False, True])
+def test_read_digits_csv_truncated_or_fake_gzip_names_the_file(tmp_path, cache):
+    text = write_csv(tmp_path / "whole.csv", digit_rows(200, seed=6)).read_bytes()
+    body = gzip.compress(text)
+    cut = tmp_path / "cut.csv.gz"  # a download cut short
+    cut.write_bytes(body[: len(body) // 2])
+    with pytest.raises(ValueError, match=r"cut\.csv\.gz is not a complete gzip file.*delete it"):
+        data.read_digits_csv(cut, cache=cache)
+    fake = tmp_path / "fake.csv.gz"  # plain text with a .gz name
+    fake.write_text("7," + ",".join(["0"] * 784) + "\n")
+    with pytest.raises(ValueError, match=r"fake\.csv\.gz is not a complete gzip file"):
+        data.read_digits_csv(fake, cache=cache)
+    assert not list(tmp_path.glob("*.npz"))  # no cache written for a bad file
+
+
 def test_read_digits_csv_cache_reused_and_invalidated(tmp_path):
     rows = digit_rows(5, seed=3)
     path = write_csv(tmp_path / "train.csv", rows)
