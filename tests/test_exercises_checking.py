@@ -14,6 +14,7 @@ from cnnkit.exercises.checking import (
     compare_number,
     exercise,
 )
+from cnnkit.exercises.trained import check_classifier_shapes
 
 import keras
 import numpy as np
@@ -168,3 +169,26 @@ def test_as_model_takes_a_model_or_a_builder_and_rejects_the_rest():
         as_model(keras.layers.Dense(2))
     with pytest.raises(NotAttempted):
         as_model(lambda: None)
+
+
+class _SubclassedClassifier(keras.Model):
+    """A classifier without keras.Input: it has no symbolic inputs until it is called."""
+
+    def __init__(self, n_scores=10, **kwargs):
+        super().__init__(**kwargs)
+        self.flatten = keras.layers.Flatten()
+        self.scores = keras.layers.Dense(n_scores)
+
+    def call(self, images):
+        return self.scores(self.flatten(images))
+
+
+def test_a_subclassed_model_is_checked_by_calling_it():
+    # Issue 18: reading model.inputs rejected every subclassed model ("no input shape yet").
+    check_classifier_shapes(_SubclassedClassifier(), "your CNN")
+    with pytest.raises(Mistake, match=r"returns outputs of shape \(7,\).*Dense\(10\)"):
+        check_classifier_shapes(_SubclassedClassifier(7), "your CNN")
+    with pytest.raises(Mistake, match=r"cannot take a batch of images of shape \(32, 32, 3\)"):
+        model = _SubclassedClassifier()
+        model(np.zeros((1, 28, 28, 1), "float32"))  # built for digits
+        check_classifier_shapes(model, "your CNN", input_shape=(32, 32, 3))

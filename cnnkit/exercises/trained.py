@@ -70,7 +70,8 @@ def check_classifier_shapes(
     Raises
     ------
     Mistake
-        If the model has no input shape yet, or other inputs or outputs.
+        If the model takes other inputs or returns other outputs. A subclassed model, which
+        has no symbolic inputs, is called on one zero image instead.
 
     Examples
     --------
@@ -86,8 +87,11 @@ def check_classifier_shapes(
     start = f"start it with keras.Input(shape={tuple(input_shape)})"
     try:
         inputs, outputs = model.inputs, model.outputs
-    except (AttributeError, ValueError) as error:
-        raise Mistake(f"{name} has no input shape yet: {start}.") from error
+    except (AttributeError, ValueError):
+        inputs = outputs = None
+    if inputs is None:  # a subclassed model: it has no symbolic inputs, so call it on a batch
+        _check_scores_of_one_batch(model, name, tuple(input_shape), per)
+        return
     if len(inputs) != 1 or tuple(inputs[0].shape[1:]) != tuple(input_shape):
         shapes = ", ".join(str(tuple(x.shape[1:])) for x in inputs)
         raise Mistake(
@@ -99,6 +103,24 @@ def check_classifier_shapes(
         raise Mistake(
             f"{name} returns outputs of shape {shapes}, expected one output of 10 scores, one "
             f"per {per}: end it with keras.layers.Dense(10)."
+        )
+
+
+def _check_scores_of_one_batch(
+    model: keras.Model, name: str, input_shape: tuple[int, ...], per: str
+) -> None:
+    """Raise unless `model` maps one zero image of `input_shape` to 10 scores (inference)."""
+    try:
+        scores = model(np.zeros((1, *input_shape), "float32"), training=False)
+    except Exception as error:  # the learner's model failed: its message is the hint
+        raise Mistake(
+            f"{name} cannot take a batch of images of shape {input_shape} "
+            f"({type(error).__name__}: {error})."
+        ) from error
+    if tuple(scores.shape) != (1, 10):
+        raise Mistake(
+            f"{name} returns outputs of shape {tuple(scores.shape[1:])} for one image, expected "
+            f"10 scores, one per {per}: end it with keras.layers.Dense(10)."
         )
 
 
