@@ -67,9 +67,19 @@ def test_check_2_rejects_zero_padding_with_the_negative_inputs_hint():
 
 def test_check_2_rejects_a_pooling_that_ignores_the_padding_with_the_size_rule():
     def valid_only(x, pool_size, strides, padding):
-        return reference.pool2d(x, pool_size, strides, "valid")
+        windows = np.lib.stride_tricks.sliding_window_view(x, (pool_size, pool_size), axis=(1, 2))
+        return windows[:, ::strides, ::strides].max(axis=(-2, -1))
 
     assert_wrong(pooling.check_2(valid_only), "has shape", "ceil(n / strides)", "'same'")
+
+
+def test_check_2_and_3_switch_off_the_reference_pooling_the_exercise_forbids():
+    def wrapped(x, pool_size, strides, padding):
+        return reference.pool2d(x, pool_size, strides, padding)
+
+    for check in (pooling.check_2, pooling.check_3):
+        assert_wrong(check(wrapped), "cnnkit.reference.pool2d is switched off")
+    assert reference.pool2d(np.ones((1, 2, 2, 1)), 2).shape == (1, 1, 1, 1)  # restored
 
 
 def test_check_2_an_unwritten_function_is_not_attempted():

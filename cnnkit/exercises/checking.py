@@ -9,10 +9,12 @@ notebook runs top to bottom before any exercise is done.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import keras
@@ -166,6 +168,45 @@ def exercise(label: str) -> Callable[[Callable[..., str | None]], Callable[..., 
         return check
 
     return decorate
+
+
+@contextlib.contextmanager
+def switched_off(function: Any, module: ModuleType, name: str, hint: str) -> Iterator[None]:
+    """While the block runs, ``module.<name>`` raises with `hint`: a helper an exercise forbids.
+
+    Both the module attribute and any name in the learner's namespace (``function``'s globals,
+    e.g. ``from cnnkit.reference import im2col`` in a notebook) that holds the helper are
+    replaced, and restored afterwards. The learner's function then fails with the hint, which
+    :func:`call_answer` turns into "not right yet".
+
+    Examples
+    --------
+    >>> from cnnkit import reference
+    >>> def pool(x):
+    ...     return reference.pool2d(x, 2)
+    >>> with switched_off(pool, reference, "pool2d", "write the pooling yourself."):
+    ...     call_answer(pool, np.zeros((1, 2, 2, 1)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    cnnkit.exercises.checking.Mistake: your function raised RuntimeError: cnnkit.reference.pool2d is switched off in this exercise: write the pooling yourself.
+    >>> reference.pool2d(np.zeros((1, 2, 2, 1)), 2).shape  # restored afterwards
+    (1, 1, 1, 1)
+    """  # noqa: E501 (a doctest's exception line cannot be wrapped)
+    original = getattr(module, name)
+    where = f"{module.__name__}.{name}"
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError(f"{where} is switched off in this exercise: {hint}")
+
+    namespace = getattr(function, "__globals__", {})
+    aliases = [key for key, value in namespace.items() if value is original]
+    setattr(module, name, refuse)
+    namespace.update(dict.fromkeys(aliases, refuse))
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+        namespace.update(dict.fromkeys(aliases, original))
 
 
 def your_name(function: Any) -> str:

@@ -10,8 +10,7 @@ check runs, on its own copy of the inputs; the learner's function gets another c
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from cnnkit import reference
@@ -21,6 +20,7 @@ from cnnkit.exercises.checking import (
     call_answer,
     compare_arrays,
     exercise,
+    switched_off,
 )
 from cnnkit.exercises.convolution import CONV_CASES, check_conv2d_function
 
@@ -59,30 +59,6 @@ TRANSPOSE_CASES = (
     ((2, 4, 3, 3), (4, 4, 2, 3), 2),
     ((1, 2, 3, 2), (3, 2, 2, 2), 2),
 )
-
-
-@contextlib.contextmanager
-def _switched_off(function: Any, name: str, hint: str) -> Iterator[None]:
-    """While the block runs, ``cnnkit.reference.<name>`` raises with `hint`.
-
-    Both the module attribute and any name in the learner's namespace (``function``'s globals,
-    e.g. ``from cnnkit.reference import im2col`` in a notebook) that holds the helper are
-    replaced, and restored afterwards.
-    """
-    original = getattr(reference, name)
-
-    def switched_off(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError(f"cnnkit.reference.{name} is switched off in this exercise: {hint}")
-
-    namespace = getattr(function, "__globals__", {})
-    aliases = [key for key, value in namespace.items() if value is original]
-    setattr(reference, name, switched_off)
-    namespace.update(dict.fromkeys(aliases, switched_off))
-    try:
-        yield
-    finally:
-        setattr(reference, name, original)
-        namespace.update(dict.fromkeys(aliases, original))
 
 
 def _answer(function: Any, args: tuple, *, name: str, case: str) -> np.ndarray:
@@ -220,7 +196,9 @@ def check_2(my_im2col: Any) -> str:
             f"your my_im2col on x of shape {shape}, kernel_size={kernel_size}, "
             f"strides={strides}, padding={padding!r}"
         )
-        with _switched_off(my_im2col, "im2col", "build the patches yourself (section 3)."):
+        with switched_off(
+            my_im2col, reference, "im2col", "build the patches yourself (section 3)."
+        ):
             got = _answer(
                 my_im2col, (x, kernel_size, strides, padding), name="your my_im2col", case=case
             )
@@ -448,7 +426,9 @@ def check_5(conv_transpose: Any) -> str:
             f"your conv_transpose on x of shape {x_shape} with a kernel of shape "
             f"{kernel_shape}, strides={strides}"
         )
-        with _switched_off(conv_transpose, "conv_transpose2d", "stamp the kernel yourself."):
+        with switched_off(
+            conv_transpose, reference, "conv_transpose2d", "stamp the kernel yourself."
+        ):
             got = _answer(
                 conv_transpose, (x, kernel, strides), name="your conv_transpose", case=case
             )
