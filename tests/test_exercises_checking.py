@@ -1,5 +1,7 @@
 """The machinery every exercise check relies on: verdicts, unanswered answers and hints."""
 
+import importlib
+
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit.exercises.checking import (
     CORRECT,
@@ -192,3 +194,18 @@ def test_a_subclassed_model_is_checked_by_calling_it():
         model = _SubclassedClassifier()
         model(np.zeros((1, 28, 28, 1), "float32"))  # built for digits
         check_classifier_shapes(model, "your CNN", input_shape=(32, 32, 3))
+
+
+@pytest.mark.parametrize(
+    ("module", "answers"),
+    [
+        ("convolution", ((None, 214, 320, 64), 51264, 10**9)),
+        ("resnet", ([(None, 112, 112, 64)] * 5, [(None, 50, 38, 64)] * 5)),
+        ("lenet", ([(None, 32, 32, 6)] * 4, [156, 0, 2416, 0])),
+    ],
+)
+def test_a_batch_axis_none_in_a_shape_gets_the_batch_axis_hint(module, answers):
+    # Issue 18: shapes copied from model.summary() start with None ("array of object" before).
+    check = importlib.import_module(f"cnnkit.exercises.{module}").check_1
+    result = check(*answers)
+    assert result.status == "wrong" and "without the batch" in result.message

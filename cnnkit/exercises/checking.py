@@ -315,6 +315,9 @@ def as_array(answer: Any, name: str = "your answer") -> np.ndarray:
     >>> as_array("12")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     cnnkit.exercises.checking.Mistake: your answer should be numbers (...), got a str.
+    >>> as_array((None, 14, 14, 6))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    cnnkit.exercises.checking.Mistake: your answer holds None: give sizes without the batch axis ...
     """
     if isinstance(answer, str | bytes | dict) or callable(answer):
         raise Mistake(
@@ -326,6 +329,11 @@ def as_array(answer: Any, name: str = "your answer") -> np.ndarray:
         raise Mistake(
             f"{name} could not be read as an array of numbers ({type(error).__name__}: {error})."
         ) from error
+    if array.dtype == object and any(value is None for value in array.ravel()):
+        raise Mistake(
+            f"{name} holds None: give sizes without the batch axis (Keras prints None there, "
+            "for 'any number of images'), e.g. (height, width, channels)."
+        )
     if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
         raise Mistake(
             f"{name} should be numbers (a number, list, tuple or array), got an array of "
