@@ -154,12 +154,18 @@ def history(val_accuracy, model=None):
     return run
 
 
+def runs(sigmoid_accuracies, relu_accuracies):
+    """Histories of the two LeNet-5 runs (sigmoid, ReLU; both average pooling)."""
+    return (
+        history(sigmoid_accuracies, lenet5()),
+        history(relu_accuracies, lenet5(activation="relu")),
+    )
+
+
 def test_check_4_accepts_honest_results_in_both_directions():
-    assert lenet.check_4({"val_accuracy": [0.1]}, {"val_accuracy": [0.92]}, "ReLU")
-    runs = history([0.1], lenet5()), history([0.92], lenet5(activation="relu"))
-    assert lenet.check_4(*runs, "relu")
-    assert lenet.check_4(np.float64(0.9), np.array(0.5), "sigmoid")
-    result = lenet.check_4(0.5, 0.51, "sigmoid")
+    assert lenet.check_4(*runs([0.1], [0.92]), "relu")
+    assert lenet.check_4(*runs([0.9], [0.5]), "sigmoid")
+    result = lenet.check_4(*runs([0.5], [0.51]), "sigmoid")
     assert result and "too close to call" in result.message
 
 
@@ -169,8 +175,19 @@ def test_check_4_names_typical_mistakes():
     assert_wrong(swapped, "`sigmoid_run` trained a network with relu", "swap")
     max_pool = history([0.9], lenet5(activation="relu", pooling="max"))
     assert_wrong(lenet.check_4(history([0.1], sigmoid_net), max_pool, "relu"), "average pooling")
-    assert_wrong(lenet.check_4(0.1, 0.92, "sigmoid"), "your own numbers say relu")
-    assert_wrong(lenet.check_4(0.9, 0.5, "relu"), "your own numbers say sigmoid")
-    assert_wrong(lenet.check_4(history([0.1, 0.4]), history([0.9]), "relu"), "same number")
-    assert_wrong(lenet.check_4(np.nan, 0.9, "relu"), "impossible")
-    assert_wrong(lenet.check_4(0.5, 92.0, "relu"), "percentage")
+    assert_wrong(lenet.check_4(*runs([0.1], [0.92]), "sigmoid"), "your own numbers say relu")
+    assert_wrong(lenet.check_4(*runs([0.9], [0.5]), "relu"), "your own numbers say sigmoid")
+    assert_wrong(lenet.check_4(*runs([0.1, 0.4], [0.9]), "relu"), "same number")
+    assert_wrong(lenet.check_4(*runs([np.nan], [0.9]), "relu"), "impossible")
+    assert_wrong(lenet.check_4(*runs([0.5], [92.0]), "relu"), "percentage")
+
+
+def test_check_4_wants_the_histories_of_convolutional_networks():
+    # Issue 18: plain numbers (no training) and a Dense-only network were accepted.
+    assert_wrong(lenet.check_4(0.1, 0.92, "relu"), "should be the History")
+    assert_wrong(lenet.check_4({"val_accuracy": [0.1]}, 0.92, "relu"), "should be the History")
+    dense_only = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
+    no_conv = history([0.92], dense_only)
+    assert_wrong(lenet.check_4(history([0.1], lenet5()), no_conv, "relu"), "without convolutions")

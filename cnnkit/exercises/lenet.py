@@ -475,20 +475,32 @@ def _check_activation(run: Any, wanted: str, label: str) -> None:
         )
 
 
+def _require_trained_network(run: Any, label: str) -> None:
+    """Raise unless `run` is a History of a convolutional network (what the text asks for)."""
+    network = getattr(run, "model", None)
+    if not isinstance(run, keras.callbacks.History) or not isinstance(network, keras.Model):
+        raise Mistake(
+            f"{label} should be the History that `train_on_digits` returned (the check reads "
+            f"its epochs and the network it trained), got {type(run).__name__}."
+        )
+    if not any(isinstance(layer, layers.Conv2D) for layer in all_layers(network)):
+        raise Mistake(f"{label} trained a network without convolutions: train a lenet5(...).")
+
+
 @exercise("lenet.4")
 def check_4(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     """Check the experiment: sigmoid vs ReLU LeNet-5 after the same number of epochs.
 
-    Both networks use average pooling, so only the activation differs. Runs are given as
-    Keras Histories (the check then also verifies the number of epochs, each run's
-    activation and its pooling), their ``.history`` dicts, or final validation accuracies.
+    Both networks use average pooling, so only the activation differs. Runs are the Keras
+    Histories that ``fit`` returned: the check reads their final validation accuracies and
+    verifies the number of epochs and each network's convolutions, activation and pooling.
     `better` must name the run with the higher final validation accuracy, whichever it is;
     when the two are within :data:`~cnnkit.exercises.trained.EXPERIMENT_TOLERANCE` (0.02)
     of each other, either answer is accepted.
 
     Parameters
     ----------
-    sigmoid_run, relu_run : keras.callbacks.History, dict or float
+    sigmoid_run, relu_run : keras.callbacks.History
         The two runs.
     better : str
         "sigmoid" or "relu": the run with the higher final validation accuracy.
@@ -502,9 +514,11 @@ def check_4(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     --------
     >>> check_4(..., ..., ...)
     Exercise lenet.4: not attempted yet: replace `...` with your answer.
-    >>> check_4(0.62, 0.95, "relu")
-    Exercise lenet.4: correct: validation accuracy at the end: sigmoid 62.0%, ReLU 95.0%: ReLU ahead by 33.0 percentage points.
-    """  # noqa: E501 (a doctest's output line cannot be wrapped)
+    >>> check_4(0.62, 0.95, "relu")  # doctest: +ELLIPSIS
+    Exercise lenet.4: not right yet: `sigmoid_run` should be the History that ...
+    """
+    _require_trained_network(sigmoid_run, "`sigmoid_run`")
+    _require_trained_network(relu_run, "`relu_run`")
     sigmoid, sigmoid_epochs = final_validation_accuracy(sigmoid_run, "`sigmoid_run`")
     relu, relu_epochs = final_validation_accuracy(relu_run, "`relu_run`")
     when = same_epochs([sigmoid_epochs, relu_epochs], "the activation")
