@@ -127,9 +127,9 @@ class CentreTapResidualUnit(ResidualUnit):
     With stride 1 and "same" padding, a 3x3 kernel on a 1x1 map meets data only through its
     centre tap (the other 8 taps multiply zero padding), so the convolution equals a matrix
     product with ``kernel[1, 1]``, which CPUs run faster than their convolution kernels on
-    such maps (ResNet-34 on 28x28 digits, whose last stage works on 1x1 maps: about 10-15%
-    less CPU time per training step, ``python -m benchmarks.centre_tap``). The same weights,
-    outputs and gradients as :class:`ResidualUnit`; any other map size takes the plain
+    such maps (ResNet-34 on 28x28 digits, whose last stage works on 1x1 maps; a whole training
+    step gains much less than one unit, ``python -m benchmarks.centre_tap`` measures it). The
+    same weights, outputs and gradients as :class:`ResidualUnit`; any other map size takes the plain
     convolution, decided call by call from the input's static shape.
 
     Examples
