@@ -185,6 +185,48 @@ class OtherBottleneck(keras.layers.Layer):
         return config
 
 
+@keras.saving.register_keras_serializable(package="tests_resnet")
+class BuildBottleneck(keras.layers.Layer):
+    """Every sublayer created in build(), as many learners write it."""
+
+    def __init__(self, filters, strides=1, activation="relu", **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.strides, self.activation = filters, strides, activation
+
+    def build(self, input_shape):
+        f, s = self.filters, self.strides
+        self.act = keras.layers.Activation(self.activation)
+        self.conv1 = keras.layers.Conv2D(f, 1, use_bias=False)
+        self.conv2 = keras.layers.Conv2D(f, 3, s, padding="same", use_bias=False)
+        self.conv3 = keras.layers.Conv2D(4 * f, 1, use_bias=False)
+        self.bn1, self.bn2, self.bn3 = (keras.layers.BatchNormalization() for _ in range(3))
+        self.skip_conv = self.skip_bn = None
+        if s > 1 or input_shape[-1] != 4 * f:
+            self.skip_conv = keras.layers.Conv2D(4 * f, 1, s, use_bias=False)
+            self.skip_bn = keras.layers.BatchNormalization()
+        x = keras.Input(input_shape[1:])
+        self.call(x)
+
+    def call(self, inputs, training=None):
+        x = self.act(self.bn1(self.conv1(inputs), training=training))
+        x = self.act(self.bn2(self.conv2(x), training=training))
+        x = self.bn3(self.conv3(x), training=training)
+        skip = inputs
+        if self.skip_conv is not None:
+            skip = self.skip_bn(self.skip_conv(inputs), training=training)
+        return self.act(keras.ops.add(x, skip))
+
+    def get_config(self):
+        return super().get_config() | dict(
+            filters=self.filters, strides=self.strides, activation=self.activation
+        )
+
+
+def test_check_4_accepts_sublayers_created_in_build():
+    # Issue 18: sublayers made in build() were read as an unwritten class ("not attempted").
+    assert resnet.check_4(BuildBottleneck).status == "correct"
+
+
 def test_check_4_accepts_another_form():
     result = resnet.check_4(OtherBottleneck)
     assert result.status == "correct", result

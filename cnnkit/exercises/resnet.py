@@ -348,11 +348,21 @@ def _new_unit(cls: type, filters: int, strides: int, **kwargs) -> keras.layers.L
         name=f"BottleneckUnit({filters}, strides={strides})",
     )
     missing = [name for name in _SUBLAYERS if not hasattr(unit, name)]
-    if len(missing) == len(_SUBLAYERS):
+    builds_them = type(unit).build is not keras.layers.Layer.build
+    if len(missing) == len(_SUBLAYERS) and not builds_them:
         raise NotAttempted(
             "BottleneckUnit has none of its sublayers (conv1, bn1, conv2, bn2, conv3, bn3) yet: "
             "write its __init__, build, call and get_config."
         )
+    if not missing:
+        _check_sublayers(unit)
+    return unit
+
+
+def _check_sublayers(unit: keras.layers.Layer) -> None:
+    """Raise unless `unit` has the sublayers the exercise names, of the right kinds (made in
+    ``__init__`` or in ``build``: :func:`_call` checks again once the unit is built)."""
+    missing = [name for name in _SUBLAYERS if not hasattr(unit, name)]
     if missing:
         raise Mistake(
             f"BottleneckUnit has no attribute {', '.join(missing)}: name the sublayers conv1, "
@@ -364,12 +374,13 @@ def _new_unit(cls: type, filters: int, strides: int, **kwargs) -> keras.layers.L
                 f"BottleneckUnit.{name} should be a keras.layers.{kind.__name__}, got "
                 f"{type(getattr(unit, name)).__name__}."
             )
-    return unit
 
 
 def _call(unit, x, **kwargs) -> np.ndarray:
     try:
-        return keras.ops.convert_to_numpy(unit(x, **kwargs))
+        y = keras.ops.convert_to_numpy(unit(x, **kwargs))
+        _check_sublayers(unit)
+        return y
     except (Mistake, NotAttempted):
         raise
     except Exception as error:
