@@ -51,3 +51,12 @@ def test_odd_answers_get_a_verdict_and_a_hint_never_correct(module, name, kind):
     expected = "not attempted" if kind in {"unanswered", "none"} else "wrong"
     assert result.status == expected, f"{module}.{name}({kind}): {result!r}"
     assert result.message, f"{module}.{name}({kind}) gives no hint"
+
+
+@pytest.mark.parametrize("module", [*MODULES, "checking", "trained"])
+def test_no_check_reads_quick_mode_or_the_environment(module):
+    # Issue 18: the same answer must get the same verdict under CI=true (most autograders set
+    # it) as on a learner's laptop; quick mode shrinks a notebook's training, never the marking.
+    source = inspect.getsource(importlib.import_module(f"cnnkit.exercises.{module}"))
+    for name in ("quick_mode", "CNNKIT_QUICK", "os.environ", "getenv"):
+        assert name not in source, f"cnnkit.exercises.{module} reads {name}"
