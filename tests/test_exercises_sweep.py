@@ -60,3 +60,22 @@ def test_no_check_reads_quick_mode_or_the_environment(module):
     source = inspect.getsource(importlib.import_module(f"cnnkit.exercises.{module}"))
     for name in ("quick_mode", "CNNKIT_QUICK", "os.environ", "getenv"):
         assert name not in source, f"cnnkit.exercises.{module} reads {name}"
+
+
+def _zero_inputs_and_return_zeros(*args, **kwargs):
+    """A cheat: zero every array it is given, in place, and return zeros like the first one.
+
+    A check that computed its expected value on the same array after the call would then
+    compare zeros with zeros and say "correct" (issue 18, class 1)."""
+    arrays = [a for a in (*args, *kwargs.values()) if isinstance(a, np.ndarray)]
+    for array in arrays:
+        array[...] = 0
+    return np.zeros_like(arrays[0]) if arrays else 0.0
+
+
+@pytest.mark.parametrize(("module", "name"), CHECKS, ids=lambda v: v)
+def test_a_function_that_zeroes_its_inputs_is_never_correct(module, name):
+    check = getattr(importlib.import_module(f"cnnkit.exercises.{module}"), name)
+    n_answers = len(inspect.signature(check).parameters)
+    result = check(*[_zero_inputs_and_return_zeros] * n_answers)
+    assert isinstance(result, CheckResult) and result.status != "correct", result
