@@ -2,7 +2,7 @@
 
 import cnnkit  # noqa: F401 (imported before Keras)
 from cnnkit.exercises import transfer_learning
-from cnnkit.exercises.transfer_learning import target_test_set
+from cnnkit.exercises.transfer_learning import target_validation_set
 from cnnkit.transfer import small_base
 
 import keras
@@ -13,54 +13,69 @@ from verdicts import assert_not_attempted, assert_wrong
 
 # The classifier small_base() + Dense(5): conv1 288, bn1 4 x 32, conv2 18,432, bn2 4 x 64,
 # conv3 73,728, bn3 4 x 128 (base 93,344), head 128 x 5 + 5 = 645.
-BASE, HEAD, CONV3, BN3_HALF = 93_344, 645, 73_728, 256
-FROZEN = (HEAD, BASE)
+BASE, HEAD, CONV2, CONV3 = 93_344, 645, 18_432, 73_728
+BN2_HALF, BN3_HALF, MOVING = 128, 256, 2 * (32 + 64 + 128)
 TOP_BLOCK = (HEAD + CONV3, BASE - CONV3)  # bn3 stays frozen
+TOP_TWO = (HEAD + CONV2 + CONV3, BASE - CONV2 - CONV3)  # bn2 and bn3 stay frozen
 
 
 # Exercise 1: trainable and non-trainable counts
 
 
 def test_check_1_accepts_tuples_lists_and_numpy_numbers():
-    assert transfer_learning.check_1(FROZEN, TOP_BLOCK)
-    assert transfer_learning.check_1([np.int64(HEAD), float(BASE)], np.array(TOP_BLOCK))
+    assert transfer_learning.check_1(TOP_BLOCK, TOP_TWO)
+    assert transfer_learning.check_1(
+        [np.int64(TOP_BLOCK[0]), float(TOP_BLOCK[1])], np.array(TOP_TWO)
+    )
 
 
 def test_check_1_matches_keras_own_counts():
     base = small_base()
     inputs = keras.Input((28, 28, 1))
-    model = keras.Model(inputs, keras.layers.Dense(5)(base(inputs, training=False)))
-    base.trainable = False
-    frozen = (
+    model = keras.Model(inputs, keras.layers.Dense(5)(base(inputs)))
+    for layer in base.layers:
+        layer.trainable = layer.name in {"conv2", "conv3"}
+    counts = (
         sum(int(np.prod(w.shape)) for w in model.trainable_weights),
         sum(int(np.prod(w.shape)) for w in model.non_trainable_weights),
     )
-    assert frozen == FROZEN
+    assert counts == TOP_TWO
 
 
 @pytest.mark.parametrize(
-    "frozen, top_block, words",
+    "top_block, top_two, words",
     [
-        ((0, BASE + HEAD), TOP_BLOCK, ["head is not frozen"]),
-        ((HEAD, BASE - 2 * (32 + 64 + 128)), TOP_BLOCK, ["moving means and variances"]),
-        ((HEAD - 5, BASE), TOP_BLOCK, ["5 biases"]),
-        ((HEAD, BASE + 224), TOP_BLOCK, ["no bias"]),
-        (FROZEN, (TOP_BLOCK[0] + BN3_HALF, TOP_BLOCK[1]), ["bn3 stays frozen", "gamma"]),
-        (FROZEN, (TOP_BLOCK[0] + 2 * BN3_HALF, TOP_BLOCK[1]), ["never trainable"]),
-        (FROZEN, (HEAD, TOP_BLOCK[1]), ["conv3 trains"]),
-        (FROZEN, (CONV3, TOP_BLOCK[1]), ["head still trains"]),
-        (FROZEN, (TOP_BLOCK[0], TOP_BLOCK[1] - BN3_HALF), ["4 x 128"]),
+        (
+            (TOP_BLOCK[0] + BN3_HALF, TOP_BLOCK[1]),
+            TOP_TWO,
+            ["too many", "bn3 stay frozen", "gamma"],
+        ),
+        ((TOP_BLOCK[0] + 2 * BN3_HALF, TOP_BLOCK[1]), TOP_TWO, ["never trainable"]),
+        ((CONV3, TOP_BLOCK[1]), TOP_TWO, ["too few", "head trains"]),
+        ((TOP_BLOCK[0] - 5, TOP_BLOCK[1]), TOP_TWO, ["5 biases"]),
+        ((TOP_BLOCK[0] + 128, TOP_BLOCK[1]), TOP_TWO, ["conv3 have no bias"]),
+        ((HEAD, TOP_BLOCK[1]), TOP_TWO, ["too few", "unfrozen convolution"]),
+        ((TOP_BLOCK[0], TOP_BLOCK[1] - BN3_HALF), TOP_TWO, ["too few", "4 numbers per channel"]),
+        ((TOP_BLOCK[0], TOP_BLOCK[1] - MOVING), TOP_TWO, ["moving means and variances"]),
+        (TOP_BLOCK, (TOP_TWO[0] + BN2_HALF + BN3_HALF, TOP_TWO[1]), ["bn2 and bn3 stay frozen"]),
+        (TOP_BLOCK, (TOP_BLOCK[0], TOP_TWO[1]), ["too few", "unfrozen convolution"]),
+        (TOP_BLOCK, (TOP_TWO[0], TOP_BLOCK[1]), ["too many", "leave them out"]),
+        (TOP_BLOCK, (TOP_TWO[0], TOP_TWO[1] + 224 - 192), ["no bias"]),
     ],
 )
-def test_check_1_names_the_typical_mistake(frozen, top_block, words):
-    assert_wrong(transfer_learning.check_1(frozen, top_block), *words)
+def test_check_1_names_the_typical_mistake_without_the_answer(top_block, top_two, words):
+    verdict = transfer_learning.check_1(top_block, top_two)
+    assert_wrong(verdict, *words)
+    for count in (*TOP_BLOCK, *TOP_TWO):
+        assert f"{count:,}" not in str(verdict) or count in (*top_block, *top_two)
 
 
 def test_check_1_handles_unanswered_parts_and_wrong_shapes():
-    assert_not_attempted(transfer_learning.check_1(FROZEN, ...), "top_block")
-    assert_not_attempted(transfer_learning.check_1((HEAD, ...), TOP_BLOCK), "entries 1")
-    assert_wrong(transfer_learning.check_1(HEAD, TOP_BLOCK), "list of 2 numbers")
-    assert_wrong(transfer_learning.check_1((np.nan, BASE), TOP_BLOCK), "expected 645")
+    assert_not_attempted(transfer_learning.check_1(TOP_BLOCK, ...), "top_two")
+    assert_not_attempted(transfer_learning.check_1((HEAD, ...), TOP_TWO), "entries 1")
+    assert_wrong(transfer_learning.check_1(HEAD, TOP_TWO), "list of 2 numbers")
+    assert_wrong(transfer_learning.check_1((np.nan, TOP_BLOCK[1]), TOP_TWO), "nan", "whole number")
+    assert_wrong(transfer_learning.check_1(TOP_BLOCK, (TOP_TWO[0], np.inf)), "inf")
 
 
 # Exercise 2: unfreeze the top blocks
@@ -221,8 +236,8 @@ class Constant(keras.layers.Layer):
 
 
 def oracle_model(scale=1.0):
-    """Perfect scores on the test digits 5-9 (looked up by the image), for images * scale."""
-    images, labels = target_test_set()
+    """Perfect scores on the validation digits 5-9 (looked up by the image), for images * scale."""
+    images, labels = target_validation_set()
     keys = tf.constant((images.reshape(len(images), -1).astype("float32") * scale).sum(axis=1))
     table = tf.constant(np.eye(5, dtype="float32")[labels])
 
