@@ -267,7 +267,9 @@ def test_check_4_rejects_wrong_shapes_no_convolution_and_untrained_models():
     assert_wrong(mnist_csv.check_4(flat), "(28, 28, 1)")
     five = model(keras.Input((28, 28, 1)), layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(5))
     assert_wrong(mnist_csv.check_4(five), "Dense(10)")
-    assert_wrong(mnist_csv.check_4(model(layers.Conv2D(2, 3), layers.Dense(10))), "no input shape")
+    # Without keras.Input the model is called on one image: its output shape is the hint.
+    no_input = model(layers.Conv2D(2, 3), layers.Dense(10))
+    assert_wrong(mnist_csv.check_4(no_input), "outputs of shape (26, 26, 10)", "Dense(10)")
     dense = model(keras.Input((28, 28, 1)), layers.Flatten(), layers.Dense(10))
     assert_wrong(mnist_csv.check_4(dense), "no convolution")
     keras.utils.set_random_seed(0)
