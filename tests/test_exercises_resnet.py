@@ -274,6 +274,14 @@ def test_check_4_unwritten_class():
 
     assert resnet.check_4(BottleneckUnit).status == "not attempted"
 
+    class NotebookSkeleton(BottleneckUnit):  # the notebook's cell: build() still `...` too
+        def build(self, input_shape): ...
+
+        def get_config(self): ...
+
+    result = resnet.check_4(NotebookSkeleton)
+    assert result.status == "not attempted" and "none of its sublayers" in result.message
+
 
 def test_stage_shapes_by_formula_match_the_oracle():
     # The hints' formula with the right rounding reproduces the model's shapes (the oracle).

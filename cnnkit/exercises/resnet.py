@@ -347,16 +347,20 @@ def _new_unit(cls: type, filters: int, strides: int, **kwargs) -> keras.layers.L
         lambda: cls(filters, strides=strides, **kwargs),
         name=f"BottleneckUnit({filters}, strides={strides})",
     )
-    missing = [name for name in _SUBLAYERS if not hasattr(unit, name)]
-    builds_them = type(unit).build is not keras.layers.Layer.build
-    if len(missing) == len(_SUBLAYERS) and not builds_them:
+    if type(unit).build is keras.layers.Layer.build:  # no build(): sublayers come from __init__
+        _raise_if_unwritten(unit)
+    if all(hasattr(unit, name) for name in _SUBLAYERS):
+        _check_sublayers(unit)
+    return unit
+
+
+def _raise_if_unwritten(unit: keras.layers.Layer) -> None:
+    """Raise :class:`NotAttempted` if `unit` has none of the exercise's sublayers."""
+    if not any(hasattr(unit, name) for name in _SUBLAYERS):
         raise NotAttempted(
             "BottleneckUnit has none of its sublayers (conv1, bn1, conv2, bn2, conv3, bn3) yet: "
             "write its __init__, build, call and get_config."
         )
-    if not missing:
-        _check_sublayers(unit)
-    return unit
 
 
 def _check_sublayers(unit: keras.layers.Layer) -> None:
@@ -378,12 +382,11 @@ def _check_sublayers(unit: keras.layers.Layer) -> None:
 
 def _call(unit, x, **kwargs) -> np.ndarray:
     try:
-        y = keras.ops.convert_to_numpy(unit(x, **kwargs))
-        _check_sublayers(unit)
-        return y
+        y = unit(x, **kwargs)
     except (Mistake, NotAttempted):
         raise
     except Exception as error:
+        _raise_if_unwritten(unit)  # a skeleton whose build() is still `...`
         message = _first_line(error)
         hint = ""
         if "broadcast" in message or "Incompatible shapes" in message:
@@ -396,6 +399,11 @@ def _call(unit, x, **kwargs) -> np.ndarray:
             f"calling your BottleneckUnit on an input of shape {tuple(x.shape)} raised "
             f"{type(error).__name__}: {message}{hint}"
         ) from error
+    _raise_if_unwritten(unit)
+    if y is None:
+        raise Mistake("your BottleneckUnit's call returns None: did you forget `return`?")
+    _check_sublayers(unit)
+    return keras.ops.convert_to_numpy(y)
 
 
 def _first_line(error: Exception) -> str:
