@@ -228,8 +228,9 @@ def lenet5(
 def simple_cnn(input_shape: tuple[int, int, int] = (32, 32, 3), n_classes: int = 10) -> keras.Model:
     """Build ``SimpleCNN``, a two-convolution PyTorch network for CIFAR-10, in Keras.
 
-    ``SimpleCNN`` follows the PyTorch CIFAR-10 tutorial ("Training a Classifier"), with 3x3
-    convolutions of 16 and 32 filters and one linear layer. Rescaling (0..255 -> [-1, 1], the
+    ``SimpleCNN`` is a small network in the style of the PyTorch CIFAR-10 tutorial
+    ("Training a Classifier", whose own network is ``Net``), with 3x3 convolutions of 16 and
+    32 filters and one linear layer. Rescaling (0..255 -> [-1, 1], the
     tutorial's ``Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))``) -> Conv2D(16, 3, same, relu)
     -> MaxPool2D(2) -> Conv2D(32, 3, same, relu) -> MaxPool2D(2) -> Flatten
     -> Dense(n_classes). The last layer returns logits (train with
