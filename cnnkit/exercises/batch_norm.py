@@ -17,12 +17,12 @@ from typing import Any
 from cnnkit.exercises.checking import (
     Mistake,
     answer_entries,
-    as_array,
     as_model,
     call_answer,
     compare_arrays,
     compare_number,
     exercise,
+    finite_array,
     your_name,
 )
 
@@ -31,11 +31,7 @@ import numpy as np
 
 
 def _finite(answer: Any, name: str) -> np.ndarray:
-    """`answer` as a float array, rejected first if it holds NaN or infinite values."""
-    array = as_array(answer, name)
-    if not np.all(np.isfinite(array)):
-        raise Mistake(f"{name} contains {int(np.sum(~np.isfinite(array)))} NaN or infinite values.")
-    return array
+    return finite_array(answer, name)
 
 
 # ---------------------------------------------------------------- batch_norm.1: batch normalisation

@@ -342,6 +342,33 @@ def as_array(answer: Any, name: str = "your answer") -> np.ndarray:
     return array.astype(np.float64)
 
 
+def finite_array(
+    answer: Any, name: str = "your answer", *, verb: str = "contains", advice: str = ""
+) -> np.ndarray:
+    """`answer` as a float array (see :func:`as_array`), rejected first if it holds NaN or inf.
+
+    Every check runs this before any other test: ``max(nan, 1.0)`` and ``nan < tol`` make
+    tolerance tests false, so a non-finite answer could otherwise slip through.
+
+    Examples
+    --------
+    >>> finite_array([1, 2]).tolist()
+    [1.0, 2.0]
+    >>> finite_array([1, float("nan")], "your kernel", advice="give finite numbers")
+    Traceback (most recent call last):
+    cnnkit.exercises.checking.Mistake: your kernel contains 1 NaN or infinite values: give finite numbers.
+    """  # noqa: E501 (a doctest's exception line cannot be wrapped)
+    array = as_array(answer, name)
+    bad = int(np.sum(~np.isfinite(array)))
+    if bad:
+        raise Mistake(
+            _sentence(
+                f"{name} {verb} {bad} NaN or infinite values" + (f": {advice}" if advice else "")
+            )
+        )
+    return array
+
+
 def compare_number(
     got: Any,
     expected: float,

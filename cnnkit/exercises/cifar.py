@@ -20,11 +20,11 @@ from typing import Any
 from cnnkit.cifar10 import load_cifar10
 from cnnkit.exercises.checking import (
     Mistake,
-    as_array,
     call_answer,
     compare_arrays,
     compare_number,
     exercise,
+    finite_array,
 )
 from cnnkit.models import cifar_cnn
 
@@ -39,14 +39,8 @@ arithmetic over millions of pixels is off by a few 1e-4)."""
 
 
 def _finite(answer: Any, name: str) -> np.ndarray:
-    """`answer` as a float array, rejected first if it holds NaN or infinite values."""
-    array = as_array(answer, name)
-    if not np.all(np.isfinite(array)):
-        raise Mistake(
-            f"{name} contains {int(np.sum(~np.isfinite(array)))} NaN or infinite values: check "
-            "for a division by zero or an empty selection."
-        )
-    return array
+    advice = "check for a division by zero or an empty selection"
+    return finite_array(answer, name, advice=advice)
 
 
 @exercise("cifar.1")

@@ -20,6 +20,7 @@ from cnnkit.exercises.checking import (
     call_answer,
     compare_arrays,
     exercise,
+    finite_array,
     switched_off,
 )
 from cnnkit.exercises.convolution import CONV_CASES, check_conv2d_function
@@ -68,10 +69,7 @@ def _answer(function: Any, args: tuple, *, name: str, case: str) -> np.ndarray:
 
 
 def _finite(got: np.ndarray, case: str) -> np.ndarray:
-    """`got`, unless it holds NaN or infinite values (then a hint)."""
-    if not np.all(np.isfinite(got)):
-        raise Mistake(f"{case} returned {int(np.sum(~np.isfinite(got)))} NaN or infinite values.")
-    return got
+    return finite_array(got, case, verb="returned")
 
 
 def _on_copies(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -24,6 +24,7 @@ from cnnkit.exercises.checking import (
     compare_arrays,
     compare_number,
     exercise,
+    finite_array,
 )
 
 import keras
@@ -65,10 +66,7 @@ def _random(shape: tuple[int, ...], seed: int) -> np.ndarray:
 
 
 def _finite(got: np.ndarray, name: str) -> np.ndarray:
-    """`got`, unless it holds NaN or infinite values (then a hint)."""
-    if not np.all(np.isfinite(got)):
-        raise Mistake(f"{name} returned {int(np.sum(~np.isfinite(got)))} NaN or infinite values.")
-    return got
+    return finite_array(got, name, verb="returned")
 
 
 def _answer(function: Any, args: tuple, *, name: str, case: str) -> np.ndarray:

@@ -22,6 +22,7 @@ from cnnkit.exercises.checking import (
     compare_arrays,
     compare_number,
     exercise,
+    finite_array,
 )
 
 import keras
@@ -48,11 +49,7 @@ CONV_CASES = (
 
 
 def _finite(answer: Any, name: str) -> np.ndarray:
-    """`answer` as a float array, after rejecting NaN and infinite values."""
-    array = as_array(answer, name)
-    if not np.all(np.isfinite(array)):
-        raise Mistake(f"{name} contains NaN or infinite values; give finite numbers.")
-    return array
+    return finite_array(answer, name, advice="give finite numbers")
 
 
 def _layer() -> keras.layers.Conv2D:

@@ -25,6 +25,7 @@ from cnnkit.exercises.checking import (
     compare_arrays,
     compare_number,
     exercise,
+    finite_array,
 )
 from cnnkit.exercises.trained import (
     EXPERIMENT_TOLERANCE,
@@ -59,11 +60,7 @@ def _entries(answer: Any, count: int, name: str, what: str) -> list[Any]:
 
 
 def _finite_numbers(answer: Any, name: str) -> np.ndarray:
-    """The answer as a float array, rejecting NaN and infinite values first."""
-    array = as_array(answer, name)
-    if not np.all(np.isfinite(array)):
-        raise Mistake(f"{name} contains NaN or infinite values: give finite numbers.")
-    return array
+    return finite_array(answer, name, advice="give finite numbers")
 
 
 # ------------------------------------------------------ lenet.1: shapes and parameters by hand

@@ -24,6 +24,7 @@ from cnnkit.exercises.checking import (
     compare_arrays,
     compare_number,
     exercise,
+    finite_array,
     switched_off,
 )
 from cnnkit.layers import DepthwiseMaxPool2D
@@ -143,11 +144,7 @@ def _pool_padded(x, pool_size, strides, pads, fill: float, reduce: Callable) -> 
 
 
 def _finite(got: np.ndarray, label: str, why: str) -> np.ndarray:
-    """`got`, unless it holds NaN or infinite values (rejected before any other test)."""
-    bad = int(np.sum(~np.isfinite(got)))
-    if bad:
-        raise Mistake(f"{label} returned {bad} NaN or infinite values: {why}")
-    return got
+    return finite_array(got, label, verb="returned", advice=why)
 
 
 def _answer_on_copy(function: Callable, x: np.ndarray, *args: Any, name: str, label: str):
