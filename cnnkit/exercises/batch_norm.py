@@ -23,6 +23,7 @@ from cnnkit.exercises.checking import (
     compare_number,
     exercise,
     finite_array,
+    model_copy,
     your_name,
 )
 
@@ -573,16 +574,10 @@ def _batch_norm_layers(model: keras.Model) -> list[keras.layers.Layer]:
     return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
 
 
-def _copy(model: keras.Model) -> keras.Model:
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
-
-
 def _reestimate(model: keras.Model, images: np.ndarray, mistake: str | None = None) -> list:
     """The exact statistics, layer after layer (or with one typical `mistake`), as arrays."""
-    model = _copy(model)
-    frozen = _copy(model)  # for the "all at once" mistake: inputs from the old statistics
+    model = model_copy(model)
+    frozen = model_copy(model)  # for the "all at once" mistake: inputs from the old statistics
     result = []
     for index, layer in enumerate(_batch_norm_layers(model)):
         source = frozen if mistake == "all_at_once" else model
@@ -646,7 +641,7 @@ def check_5(recompute_statistics: Callable[..., Any]) -> str:
     original = _trapped_model()
     images = np.random.default_rng(6).integers(0, 256, size=(300, 12, 12, 1)).astype("uint8")
     expected = _reestimate(original, images)
-    given = _copy(original)
+    given = model_copy(original)
     result = as_model(
         call_answer(recompute_statistics, given, images.copy(), name=name), f"what {name} returned"
     )

@@ -369,6 +369,36 @@ def finite_array(
     return array
 
 
+def answer_on_copies(function: Any, args: tuple, *, name: str, case: str) -> np.ndarray:
+    """Call the learner's `function` on copies of the array `args`; its result, finite.
+
+    The check keeps the originals for its oracle, so a function that changes its inputs in
+    place cannot change what it is compared with.
+
+    Examples
+    --------
+    >>> answer_on_copies(lambda x: 2 * x, (np.ones(2),), name="double", case="double(ones)")
+    array([2., 2.])
+    """
+    copies = tuple(np.copy(arg) if isinstance(arg, np.ndarray) else arg for arg in args)
+    return finite_array(call_answer(function, *copies, name=name), case, verb="returned")
+
+
+def model_copy(model: keras.Model) -> keras.Model:
+    """A clone of `model` with the same weights, for checks that must not touch the original.
+
+    Examples
+    --------
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> clone = model_copy(model)
+    >>> clone is model, all(np.array_equal(a, b) for a, b in zip(clone.get_weights(), model.get_weights()))
+    (False, True)
+    """  # noqa: E501 (a doctest line cannot be wrapped)
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
 def compare_number(
     got: Any,
     expected: float,

@@ -16,6 +16,7 @@ from typing import Any
 from cnnkit import reference
 from cnnkit.exercises.checking import (
     Mistake,
+    answer_on_copies,
     as_array,
     call_answer,
     compare_arrays,
@@ -60,12 +61,6 @@ TRANSPOSE_CASES = (
     ((2, 4, 3, 3), (4, 4, 2, 3), 2),
     ((1, 2, 3, 2), (3, 2, 2, 2), 2),
 )
-
-
-def _answer(function: Any, args: tuple, *, name: str, case: str) -> np.ndarray:
-    """Call the learner's `function` on copies of `args`; its result as finite numbers."""
-    copies = tuple(np.copy(arg) if isinstance(arg, np.ndarray) else arg for arg in args)
-    return _finite(as_array(call_answer(function, *copies, name=name), case), case)
 
 
 def _finite(got: np.ndarray, case: str) -> np.ndarray:
@@ -197,7 +192,7 @@ def check_2(my_im2col: Any) -> str:
         with switched_off(
             my_im2col, reference, "im2col", "build the patches yourself (section 3)."
         ):
-            got = _answer(
+            got = answer_on_copies(
                 my_im2col, (x, kernel_size, strides, padding), name="your my_im2col", case=case
             )
         (kh, kw), n, c = kernel_size, shape[0], shape[3]
@@ -290,7 +285,7 @@ def check_3(conv2d_gemm: Any) -> str:
                 padding,
             )
             case = f"your conv2d_gemm on {x_shape}"
-            _answer(conv2d_gemm, args, name="your conv2d_gemm", case=case)
+            answer_on_copies(conv2d_gemm, args, name="your conv2d_gemm", case=case)
         check_conv2d_function(
             _on_copies(conv2d_gemm), "your conv2d_gemm", mistakes=_scrambled_kernel
         )
@@ -427,7 +422,7 @@ def check_5(conv_transpose: Any) -> str:
         with switched_off(
             conv_transpose, reference, "conv_transpose2d", "stamp the kernel yourself."
         ):
-            got = _answer(
+            got = answer_on_copies(
                 conv_transpose, (x, kernel, strides), name="your conv_transpose", case=case
             )
         if got.shape != expected.shape:

@@ -18,6 +18,7 @@ from typing import Any
 from cnnkit import reference
 from cnnkit.exercises.checking import (
     Mistake,
+    answer_on_copies,
     as_array,
     as_model,
     call_answer,
@@ -25,6 +26,7 @@ from cnnkit.exercises.checking import (
     compare_number,
     exercise,
     finite_array,
+    model_copy,
 )
 
 import keras
@@ -67,12 +69,6 @@ def _random(shape: tuple[int, ...], seed: int) -> np.ndarray:
 
 def _finite(got: np.ndarray, name: str) -> np.ndarray:
     return finite_array(got, name, verb="returned")
-
-
-def _answer(function: Any, args: tuple, *, name: str, case: str) -> np.ndarray:
-    """Call the learner's `function` on copies of `args`; its result as finite numbers."""
-    copies = tuple(np.copy(arg) if isinstance(arg, np.ndarray) else arg for arg in args)
-    return _finite(as_array(call_answer(function, *copies, name=name), case), case)
 
 
 @contextlib.contextmanager
@@ -130,7 +126,7 @@ def check_1(dilate_kernel: Any) -> str:
     for seed, (kernel_shape, rate) in enumerate(DILATION_CASES):
         kernel = _random(kernel_shape, seed + 10)
         case = f"{name}(kernel, {rate}) with a kernel of shape {kernel_shape}"
-        got = _answer(dilate_kernel, (kernel, rate), name=name, case=case)
+        got = answer_on_copies(dilate_kernel, (kernel, rate), name=name, case=case)
         expected = _spread(kernel, rate - 1)
         mistakes = {
             f"rate {rate} puts {rate - 1} zeros between neighbouring taps (the taps are "
@@ -318,7 +314,7 @@ def check_3(grouped_conv2d: Any) -> str:
     for seed, (shape, kernel_shape, groups) in enumerate(GROUPED_CASES):
         x, kernel = _random(shape, seed), _random(kernel_shape, seed + 100)
         label = f"{name}(x, kernel, {groups}) with x {shape} and kernel {kernel_shape}"
-        got = _answer(grouped_conv2d, (x, kernel, groups), name=name, case=label)
+        got = answer_on_copies(grouped_conv2d, (x, kernel, groups), name=name, case=label)
         expected = _conv(x, kernel, groups=groups)
         per_group, filters = shape[-1] // groups, kernel_shape[-1]
         compare_arrays(
@@ -361,12 +357,6 @@ def _classifier(hidden: tuple[int, ...], seed: int) -> keras.Model:
             keras.layers.Dense(10, **init),
         ]
     )
-
-
-def _copy(model: keras.Model) -> keras.Model:
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    return clone
 
 
 def _head_mistakes(classifier: keras.Model, images: np.ndarray) -> dict[str, np.ndarray]:
@@ -440,7 +430,7 @@ def check_4(to_fully_convolutional: Any) -> str:
         classifier = _classifier(hidden, 40 + 2 * seed)
         head = " + ".join([f"Dense({units}, relu)" for units in hidden] + ["Dense(10)"])
         what = f"the classifier with head Flatten + {head}"
-        model = as_model(call_answer(to_fully_convolutional, _copy(classifier), name=name))
+        model = as_model(call_answer(to_fully_convolutional, model_copy(classifier), name=name))
         digits = rng.integers(0, 256, size=(6, 28, 28, 1)).astype(np.uint8)
         expected = keras.ops.convert_to_numpy(classifier(digits))
         got = _scores(model, digits, f"28 x 28 images ({what})")
