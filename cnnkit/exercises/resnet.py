@@ -28,6 +28,7 @@ from cnnkit.exercises.checking import (
     compare_arrays,
     exercise,
     finite_array,
+    model_copy,
     your_name,
 )
 from cnnkit.layers import ResidualUnit
@@ -237,12 +238,6 @@ def _small_residual_model() -> keras.Model:
     return model
 
 
-def _copy(model: keras.Model) -> keras.Model:
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
-
-
 def _deepening_hint(given: keras.Model, deeper: keras.Model) -> str:
     """The likeliest reason why the deeper model computes something else than `given`."""
     known = {id(unit) for unit in _residual_units(given)}
@@ -292,7 +287,7 @@ def check_3(deepen: Callable[[keras.Model], keras.Model]) -> str:
     Exercise resnet.3: not attempted yet: replace `...` with your answer.
     """
     original = _small_residual_model()
-    given = _copy(original)
+    given = model_copy(original)
     name = your_name(deepen)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
