@@ -191,3 +191,102 @@ def test_check_4_wants_the_histories_of_convolutional_networks():
     )
     no_conv = history([0.92], dense_only)
     assert_wrong(lenet.check_4(history([0.1], lenet5()), no_conv, "relu"), "without convolutions")
+
+
+# Exercise 5: where an activation saturates
+
+
+def slopes(function, x, dtype=tf.float64):
+    """|f'(x)| measured with GradientTape."""
+    tensor = tf.constant(np.asarray(x), dtype)
+    with tf.GradientTape() as tape:
+        tape.watch(tensor)
+        values = function(tensor)
+    return np.abs(tape.gradient(values, tensor).numpy())
+
+
+def side(near, far):
+    """The notebook's rule: hard if exactly 0 at 10; soft if it at least halves from 3 to 10."""
+    if far == 0:
+        return "hard"
+    return "soft" if far < near / 2 else "none"
+
+
+def saturation(function, dtype=tf.float64):
+    left_near, left_far, right_near, right_far = slopes(function, [-3.0, -10.0, 3.0, 10.0], dtype)
+    return side(left_near, left_far), side(right_near, right_far)
+
+
+def test_check_5_accepts_the_rule_in_other_forms():
+    result = lenet.check_5(saturation)
+    assert result and "softsign" in result.message, result
+    assert lenet.check_5(lambda f: list(saturation(f)))
+    assert lenet.check_5(lambda f: tuple(s.upper() for s in saturation(f)))
+    assert lenet.check_5(lambda f: np.array([f" {s.title()} " for s in saturation(f)]))
+    assert lenet.check_5(lambda f: dict(zip(["Left", "RIGHT"], saturation(f), strict=True)))
+
+
+def test_check_5_knows_the_answers_the_measurements_give():
+    for label, (function, expected) in lenet.SATURATION_ANSWERS.items():
+        assert saturation(function) == expected, label
+
+
+def test_check_5_names_typical_mistakes():
+    def threshold_as_hard(f):  # "ELU looks like ReLU": a tiny left slope called hard
+        left_far, right_far = slopes(f, [-10.0, 10.0])
+        if left_far < 1e-3 and right_far == 1:
+            return "hard", "none"
+        return saturation(f)
+
+    assert_wrong(lenet.check_5(threshold_as_hard), "elu, left side", "not exactly 0", "float64")
+
+    def left_only(f):  # the right side gets the left side's verdict
+        return (saturation(f)[0],) * 2
+
+    assert_wrong(lenet.check_5(left_only), "relu, right side", "does not saturate", "both sides")
+
+    def fixed_threshold(f):  # soft = "below 1e-3 at 10", which softsign's 1/x^2 slope is not
+        return tuple(
+            "hard" if s == 0 else "soft" if s < 1e-3 else "none" for s in slopes(f, [-10.0, 10.0])
+        )
+
+    assert_wrong(lenet.check_5(fixed_threshold), "softsign", "where the slope goes")
+    float32 = lenet.check_5(lambda f: saturation(f, tf.float32))
+    assert_wrong(float32, "tanh, left side", "float32, tanh(10) rounds to 1")
+
+    def signed_slopes(f):  # silu's slope is negative on the left: compare sizes
+        tensor = tf.constant([-3.0, -10.0, 3.0, 10.0], tf.float64)
+        with tf.GradientTape() as tape:
+            tape.watch(tensor)
+            values = f(tensor)
+        s = tape.gradient(values, tensor).numpy()
+        return side(s[0], s[1]), side(s[2], s[3])
+
+    assert_wrong(lenet.check_5(signed_slopes), "silu, left side", "negative")
+    assert_wrong(lenet.check_5(lambda f: ("soft", "soft")), "relu, left side", "exactly 0")
+    assert_wrong(lenet.check_5(lambda f: ("none", "none")), "sigmoid, left side", "falling")
+
+
+def test_check_5_rejects_other_answers_with_a_hint():
+    assert_wrong(lenet.check_5(lambda f: ("hard", None)), "write the string 'none'")
+    assert_wrong(lenet.check_5(lambda f: (0, 1)), "not a string")
+    assert_wrong(lenet.check_5(lambda f: "soft"), "two strings", "got 'soft'")
+    assert_wrong(lenet.check_5(lambda f: ("softly", "soft")), "the left side is 'softly'")
+    assert_wrong(lenet.check_5(lambda f: {"left": "soft"}), "keys 'left' and 'right'")
+    assert_wrong(lenet.check_5(lambda f: ("soft", "soft", "none")), "two strings")
+    assert_wrong(lenet.check_5("soft"), "a function")
+    assert_wrong(lenet.check_5(lambda: "soft"), "raised TypeError")
+    assert_wrong(lenet.check_5(lambda f: f.__name__ / 0), "raised TypeError")
+
+
+def test_check_5_unwritten_function_is_not_attempted():
+    def unwritten(activation): ...
+
+    assert_not_attempted(lenet.check_5(unwritten), "unwritten returned None")
+    assert_not_attempted(lenet.check_5(lambda f: (..., "soft")), "still holds `...`")
+
+
+def test_check_5_hides_the_activations_names():
+    names = []
+    lenet.check_5(lambda f: names.append(f.__name__))
+    assert names == ["activation"]

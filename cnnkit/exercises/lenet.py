@@ -3,11 +3,12 @@
 Exercise lenet.1 follows the shapes and counts the parameters of LeNet-5 on 32 x 32 inputs,
 lenet.2 writes the sigmoid's derivative and multiplies the sigmoid slopes between the logits
 and C1's output, lenet.3 measures how much gradient reaches C1 in a tanh LeNet-5 and places
-it between the sigmoid and ReLU networks with the same weights, and lenet.4 is an experiment:
-sigmoid vs ReLU LeNet-5 (both with average pooling) after the same number of epochs. The
-oracles (``cnnkit.models.lenet5`` and Keras' shapes and counts, TensorFlow's automatic
-differentiation, gradients measured on the bundled MNIST sample) are computed when a check
-runs.
+it between the sigmoid and ReLU networks with the same weights, lenet.4 is an experiment:
+sigmoid vs ReLU LeNet-5 (both with average pooling) after the same number of epochs, and
+lenet.5 classifies where activations saturate (left or right, hard or soft) from measured
+slopes. The oracles (``cnnkit.models.lenet5`` and Keras' shapes and counts, TensorFlow's
+automatic differentiation, gradients measured on the bundled MNIST sample, the definitions
+of saturation) are computed or stated when a check runs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from cnnkit.data import load_mnist_csv
 from cnnkit.exercises.checking import (
     Mistake,
+    NotAttempted,
     answer_entries,
     as_array,
     as_model,
@@ -26,6 +28,7 @@ from cnnkit.exercises.checking import (
     compare_number,
     exercise,
     finite_array,
+    your_name,
 )
 from cnnkit.exercises.trained import (
     EXPERIMENT_TOLERANCE,
@@ -537,3 +540,187 @@ def check_4(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
         )
     names = {"relu": "ReLU", "sigmoid": "sigmoid"}
     return f"{numbers}: {names[higher]} ahead by {100 * abs(relu - sigmoid):.1f} percentage points."
+
+
+# ------------------------------------------------- lenet.5: where an activation saturates
+#: Exercise lenet.5: how far out on each side the slopes are read (the notebook's rule).
+SATURATION_POINTS = (3.0, 10.0)
+#: Exercise lenet.5: the answers a side can get.
+SATURATION_KINDS = ("hard", "soft", "none")
+
+
+def _leaky_relu_pytorch(x: Any) -> Any:
+    """Leaky ReLU with PyTorch's default negative slope, 0.01 (Keras' default is 0.2)."""
+    return keras.activations.leaky_relu(x, negative_slope=0.01)
+
+
+#: Exercise lenet.5: the activations tried, in order, with (left, right) from the definitions.
+SATURATION_ANSWERS: dict[str, tuple[Callable[[Any], Any], tuple[str, str]]] = {
+    "keras.activations.sigmoid": (keras.activations.sigmoid, ("soft", "soft")),
+    "keras.activations.tanh": (keras.activations.tanh, ("soft", "soft")),
+    "keras.activations.relu": (keras.activations.relu, ("hard", "none")),
+    "keras.activations.elu": (keras.activations.elu, ("soft", "none")),
+    "keras.activations.leaky_relu": (keras.activations.leaky_relu, ("none", "none")),
+    "leaky_relu with negative_slope=0.01": (_leaky_relu_pytorch, ("none", "none")),
+    "keras.activations.softplus": (keras.activations.softplus, ("soft", "none")),
+    "keras.activations.hard_sigmoid": (keras.activations.hard_sigmoid, ("hard", "hard")),
+    "keras.activations.relu6": (keras.activations.relu6, ("hard", "hard")),
+    "keras.activations.softsign": (keras.activations.softsign, ("soft", "soft")),
+    "keras.activations.silu": (keras.activations.silu, ("soft", "none")),
+}
+
+
+def _anonymous(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`function` behind a wrapper without its name, so an answer must measure, not look it up."""
+
+    def activation(x: Any) -> Any:
+        return function(x)
+
+    return activation
+
+
+def activation_slopes(function: Callable[[Any], Any], x: Any) -> np.ndarray:
+    """|f'(x)| by TensorFlow's automatic differentiation, in float64, elementwise.
+
+    float64, because in float32 ``tanh(10)`` rounds to exactly 1 and its slope to exactly 0.
+
+    Parameters
+    ----------
+    function : callable
+        An activation, such as ``keras.activations.elu``.
+    x : array-like
+        Where to measure.
+
+    Returns
+    -------
+    ndarray
+        The size of the slope at each x.
+
+    Examples
+    --------
+    >>> activation_slopes(keras.activations.relu, [-10.0, -3.0, 3.0, 10.0]).tolist()
+    [0.0, 0.0, 1.0, 1.0]
+    """
+    tensor = tf.constant(np.asarray(x, dtype=np.float64))
+    with tf.GradientTape() as tape:
+        tape.watch(tensor)
+        values = function(tensor)
+    return np.abs(tape.gradient(values, tensor).numpy())
+
+
+def _saturation_sides(answer: Any, name: str) -> tuple[str, str]:
+    """The learner's (left, right) verdicts, lower case, or a hint for any other form."""
+    usage = f"{name} should be two strings, (left, right), each 'hard', 'soft' or 'none'"
+    if isinstance(answer, dict):
+        keys = {str(key).strip().lower(): value for key, value in answer.items()}
+        if set(keys) != {"left", "right"}:
+            raise Mistake(f"{usage}; a dict needs exactly the keys 'left' and 'right'.")
+        answer = (keys["left"], keys["right"])
+    if isinstance(answer, np.ndarray) and answer.ndim == 1:
+        answer = answer.tolist()
+    if not isinstance(answer, list | tuple) or len(answer) != 2:
+        raise Mistake(f"{usage}, got {answer!r}.")
+    if any(side is Ellipsis for side in answer):
+        raise NotAttempted(f"{name} still holds `...`: return a verdict for both sides.")
+    sides = []
+    for side, value in zip(("left", "right"), answer, strict=True):
+        if value is None:
+            raise Mistake(
+                f"{name}: the {side} side is None: write the string 'none' for a side that "
+                "does not saturate."
+            )
+        if not isinstance(value, str):
+            raise Mistake(f"{usage}; the {side} side is {_describe_value(value)}.")
+        text = value.strip().lower()
+        if text not in SATURATION_KINDS:
+            raise Mistake(f"{usage}; the {side} side is {value!r}.")
+        sides.append(text)
+    return sides[0], sides[1]
+
+
+def _describe_value(value: Any) -> str:
+    kind = type(value).__name__
+    article = "an" if kind[0] in "aeiouAEIOU" else "a"
+    return f"{value!r} ({article} {kind}, not a string)"
+
+
+def _saturation_hint(label: str, side: str, expected: str, got: str, slopes: np.ndarray) -> str:
+    """Why `got` is wrong for one side of one activation, from its measured |slopes|."""
+    sign = "-" if side == "left" else "+"
+    near, far = slopes
+    verdict = {"hard": "it saturates hard", "soft": "it saturates softly"}
+    measured = (
+        f"{label}, {side} side (x -> {sign}inf): |slope| {near:.2g} at x = {sign}3 and "
+        f"{far:.2g} at x = {sign}10, so {verdict.get(expected, 'it does not saturate')}; "
+        f"you said {got!r}"
+    )
+    if expected == "none":
+        return (
+            f"{measured}. The slope does not tend to 0 there (it stays level or grows): a small "
+            "slope that stays the same, like leaky ReLU's, is not saturation."
+        )
+    if expected == "hard":
+        return f"{measured}. The slope is exactly 0 beyond some point: that is hard saturation."
+    if got == "hard":
+        return (
+            f"{measured}. The slope is tiny but not exactly 0: call a side hard only where the "
+            "slope is exactly 0 (== 0, not below a threshold), and measure in float64 (in "
+            "float32, tanh(10) rounds to 1 and its slope to exactly 0)."
+        )
+    return (
+        f"{measured}. The slope is still falling towards 0: soft saturation is about where the "
+        "slope goes, not how small it is at one point; compare |slope| (silu's slope is "
+        "negative on the left) at two distances."
+    )
+
+
+@exercise("lenet.5")
+def check_5(saturation: Callable[[Any], Any]) -> str:
+    """Check a function that tells where an activation saturates, left and right, hard or soft.
+
+    ``saturation(activation)`` gets an activation function (a wrapper without its name; it
+    takes a tensor or array and returns a tensor) and returns ``(left, right)``, each "hard"
+    (the slope is exactly 0 beyond some point), "soft" (it only tends to 0) or "none". Lists,
+    tuples, 1-D arrays of two strings and dicts with keys "left" and "right" are accepted, in
+    any letter case. It is tried on the activations of :data:`SATURATION_ANSWERS`, in order:
+    five the notebook plots, then leaky ReLU with slope 0.01, softplus, hard_sigmoid, relu6,
+    softsign and silu; the expected answers come from the definitions, the hints from slopes
+    measured with :func:`activation_slopes`.
+
+    Parameters
+    ----------
+    saturation : callable
+        Takes an activation function; returns ``(left, right)``.
+
+    Returns
+    -------
+    str
+        What the activations the notebook does not show teach.
+
+    Examples
+    --------
+    >>> check_5(...)
+    Exercise lenet.5: not attempted yet: replace `...` with your answer.
+    >>> check_5(lambda activation: ("soft", "soft"))  # doctest: +ELLIPSIS
+    Exercise lenet.5: not right yet: keras.activations.relu, left side (x -> -inf): ...
+    """
+    name = your_name(saturation)
+    for label, (function, expected) in SATURATION_ANSWERS.items():
+        answer = call_answer(saturation, _anonymous(function), name=name)
+        got = _saturation_sides(answer, f"{name}'s answer for {label}")
+        for i, side in enumerate(("left", "right")):
+            if got[i] == expected[i]:
+                continue
+            sign = -1.0 if side == "left" else 1.0
+            slopes = activation_slopes(function, [sign * x for x in SATURATION_POINTS])
+            hint = _saturation_hint(label, side, expected[i], got[i], slopes)
+            if side == "right" and got[0] == got[1] and expected[0] != expected[1]:
+                hint += " Your answer gives both sides the same verdict: measure the right too."
+            raise Mistake(hint)
+    far = activation_slopes(keras.activations.softsign, [SATURATION_POINTS[1]])[0]
+    return (
+        f"all {len(SATURATION_ANSWERS)} activations right. softsign's slope falls only like "
+        f"1/x^2 ({far:.2g} at x = 10), so a fixed threshold such as 'below 1e-3 at 10' would "
+        "call it unsaturated; hard_sigmoid and relu6 saturate hard on both sides, like ReLU on "
+        "its left."
+    )
