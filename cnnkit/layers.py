@@ -221,3 +221,120 @@ class DepthwiseMaxPool2D(keras.layers.Layer):
         config = super().get_config()
         config.update(pool_size=self.pool_size)
         return config
+
+
+def _pyramid_bins(size, n: int):
+    """(n, size) boolean mask: ``mask[i, r]`` is True when row ``r`` lies in bin ``i``.
+
+    Bin ``i`` of ``n`` spans rows ``floor(i * size / n)`` to ``ceil((i + 1) * size / n)``
+    (end excluded). ``size`` may be a tensor: the mask is built when the layer runs.
+    """
+    bins = ops.arange(n, dtype="int32")
+    starts = ops.floor_divide(bins * size, n)
+    ends = ops.floor_divide((bins + 1) * size + n - 1, n)  # ceil((i + 1) * size / n)
+    rows = ops.arange(size, dtype="int32")
+    return ops.logical_and(rows[None, :] >= starts[:, None], rows[None, :] < ends[:, None])
+
+
+@keras.saving.register_keras_serializable(package="cnnkit")
+class SpatialPyramidPooling2D(keras.layers.Layer):
+    """Spatial pyramid pooling: pool each map into n x n grids and concatenate the results.
+
+    He et al. (2014, *Spatial Pyramid Pooling in Deep Convolutional Networks for Visual
+    Recognition*, SPP-net) put this layer between the last convolution and the dense head:
+    for each level ``n`` every map is cut into an n x n grid of bins and each bin keeps its
+    maximum (or mean). The output length, ``channels * sum(n * n for n in levels)``, does not
+    depend on the input's height and width, so one network takes images of any size.
+
+    Parameters
+    ----------
+    levels : sequence of int, default=(1, 2, 4)
+        Grid sizes, each > 0. The 1 x 1 level is global max (or average) pooling.
+    mode : {"max", "average"}, default="max"
+        What each bin keeps.
+    **kwargs
+        Passed to ``keras.layers.Layer`` (``name``, ``dtype``, ...).
+
+    Raises
+    ------
+    ValueError
+        For empty or non-positive levels, an unknown mode, an input that is not 4D (Keras
+        checks the layer's ``input_spec``) or an unknown channel count.
+
+    Notes
+    -----
+    Inputs are channels-last (batch, height, width, channels); height and width may change
+    from call to call, and the bins are computed when the layer runs. Along an axis of
+    length ``a``, bin ``i`` of ``n`` spans ``floor(i * a / n)`` to ``ceil((i + 1) * a / n)``
+    (end excluded), as adaptive pooling does (``keras.layers.AdaptiveMaxPooling2D``,
+    PyTorch's ``AdaptiveMaxPool2d``). The bins are never empty, cover every row, and overlap
+    by one row where ``n`` does not divide ``a``; with ``a < n`` some rows belong to two bins.
+    The paper slides one window of ``ceil(a / n)`` with stride ``floor(a / n)``: the same
+    bins when ``n`` divides ``a``, but otherwise it can give the wrong number of bins
+    (``a = 7, n = 4``: windows of 2 with stride 1 give 6), leave rows out (``a = 14, n = 4``:
+    windows of 4 with stride 3 never reach row 13) or a stride of 0 (``a < n``).
+    Output order: level by level, each level's (row, column, channel) flattened.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> spp = SpatialPyramidPooling2D(levels=(1, 2, 4))
+    >>> [tuple(spp(np.ones((2, h, w, 3), "float32")).shape) for h, w in [(7, 7), (13, 9)]]
+    [(2, 63), (2, 63)]
+    >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+    >>> SpatialPyramidPooling2D(levels=(1, 2))(x).numpy().ravel()  # max of all, of each 2x2
+    array([15.,  5.,  7., 13., 15.], dtype=float32)
+    """
+
+    def __init__(self, levels=(1, 2, 4), mode: str = "max", **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__"):
+            raise ValueError(f"levels must be a sequence of positive integers, got {levels!r}.")
+        self.levels = tuple(_check_positive_int("each level", n) for n in levels)
+        if not self.levels:
+            raise ValueError("levels must name at least one grid size, e.g. (1, 2, 4).")
+        if mode not in ("max", "average"):
+            raise ValueError(f'mode must be "max" or "average", got {mode!r}.')
+        self.mode = mode
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is None:
+            raise ValueError(
+                "SpatialPyramidPooling2D needs a known channel count (the last axis), got "
+                f"input shape {tuple(input_shape)}."
+            )
+        self.input_spec = keras.layers.InputSpec(ndim=4, axes={-1: channels})
+
+    def call(self, inputs):
+        height, width = ops.shape(inputs)[1], ops.shape(inputs)[2]
+        pooled = [
+            ops.reshape(self._pool_level(inputs, height, width, n), (ops.shape(inputs)[0], -1))
+            for n in self.levels
+        ]
+        return ops.concatenate(pooled, axis=-1)
+
+    def _pool_level(self, inputs, height, width, n: int):
+        """(batch, n, n, channels): each bin of the n x n grid reduced to one value."""
+        rows, columns = _pyramid_bins(height, n), _pyramid_bins(width, n)
+        if self.mode == "average":  # mean = (0/1 mask / bin size) contracted with the map
+            rows = ops.cast(rows, inputs.dtype)
+            columns = ops.cast(columns, inputs.dtype)
+            rows = rows / ops.sum(rows, axis=1, keepdims=True)
+            columns = columns / ops.sum(columns, axis=1, keepdims=True)
+            return ops.einsum("ih,jw,bhwc->bijc", rows, columns, inputs)
+        lowest = ops.cast(float("-inf"), inputs.dtype)  # never wins a bin it is not in
+        # Rows first: (batch, n, height, width, channels) -> max over height.
+        by_rows = ops.max(ops.where(rows[None, :, :, None, None], inputs[:, None], lowest), 2)
+        # Then columns: (batch, n, n, width, channels) -> max over width.
+        masked = ops.where(columns[None, None, :, :, None], by_rows[:, :, None], lowest)
+        return ops.max(masked, axis=3)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1] * sum(n * n for n in self.levels))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(levels=list(self.levels), mode=self.mode)
+        return config

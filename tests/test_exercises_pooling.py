@@ -77,9 +77,18 @@ def test_check_2_and_3_switch_off_the_reference_pooling_the_exercise_forbids():
     def wrapped(x, pool_size, strides, padding):
         return reference.pool2d(x, pool_size, strides, padding)
 
-    for check in (pooling.check_2, pooling.check_3):
-        assert_wrong(check(wrapped), "cnnkit.reference.pool2d is switched off")
+    def lp_wrapped(x, p, pool_size, strides, padding):
+        return reference.lp_pool2d(x, p, pool_size, strides, padding)
+
+    def lp_via_pool2d(x, p, pool_size, strides, padding):
+        mean = reference.pool2d(np.abs(x) ** p, pool_size, strides, padding, mode="avg")
+        return mean ** (1 / p)
+
+    assert_wrong(pooling.check_2(wrapped), "cnnkit.reference.pool2d is switched off")
+    assert_wrong(pooling.check_3(lp_wrapped), "cnnkit.reference.lp_pool2d is switched off")
+    assert_wrong(pooling.check_3(lp_via_pool2d), "cnnkit.reference.pool2d is switched off")
     assert reference.pool2d(np.ones((1, 2, 2, 1)), 2).shape == (1, 1, 1, 1)  # restored
+    assert reference.lp_pool2d(np.ones((1, 2, 2, 1)), 2, 2).shape == (1, 1, 1, 1)
 
 
 def test_check_2_an_unwritten_function_is_not_attempted():
@@ -88,34 +97,107 @@ def test_check_2_an_unwritten_function_is_not_attempted():
     assert pooling.check_2(max_pool2d).status == NOT_ATTEMPTED
 
 
-def test_check_3_accepts_average_pooling_as_sum_over_count():
-    def avg_pool2d(x, pool_size, strides, padding):
-        sums = _windows(_padded(x, pool_size, strides, padding, 0.0), pool_size, strides)
-        ones = _padded(np.ones_like(x), pool_size, strides, padding, 0.0)
-        counts = _windows(ones, pool_size, strides)
-        return sums.sum(axis=(-2, -1)) / counts.sum(axis=(-2, -1))
-
-    assert pooling.check_3(avg_pool2d).status == CORRECT
+def _lp_windows(x, p, pool_size, strides, padding):
+    """Sums of |x| ** p and counts of real pixels per window (padding counts 0 pixels)."""
+    powers = _windows(_padded(np.abs(x) ** p, pool_size, strides, padding, 0.0), pool_size, strides)
+    ones = _padded(np.ones_like(x), pool_size, strides, padding, 0.0)
+    counts = _windows(ones, pool_size, strides)
+    return powers.sum(axis=(-2, -1)), counts.sum(axis=(-2, -1))
 
 
-def test_check_3_rejects_counting_the_padded_zeros():
-    def avg_pool2d(x, pool_size, strides, padding):
-        windows = _windows(_padded(x, pool_size, strides, padding, 0.0), pool_size, strides)
-        return windows.mean(axis=(-2, -1))
-
-    assert_wrong(pooling.check_3(avg_pool2d), "real pixels", "pool_size ** 2")
+def lp_sum_over_count(x, p, pool_size, strides, padding):
+    sums, counts = _lp_windows(x, p, pool_size, strides, padding)
+    return (sums / counts) ** (1 / p)
 
 
-def test_check_3_rejects_the_extra_padding_on_the_wrong_side():
-    def avg_pool2d(x, pool_size, strides, padding):
-        if padding == "same":
-            pads = [
-                reference.padding_amounts(n, pool_size, strides, "same")[::-1] for n in x.shape[1:3]
-            ]
-            x = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=np.nan)
-        return np.nanmean(_windows(x, pool_size, strides), axis=(-2, -1))
+def lp_nan_padded(x, p, pool_size, strides, padding):
+    x = _padded(np.abs(x.astype(np.float64)), pool_size, strides, padding, np.nan)
+    return np.nanmean(_windows(x, pool_size, strides) ** p, axis=(-2, -1)) ** (1.0 / p)
 
-    assert_wrong(pooling.check_3(avg_pool2d), "bottom and right")
+
+def lp_loops_as_lists(x, p, pool_size, strides, padding):
+    """Plain loops over windows cut to the image; returns nested lists of float32."""
+    batch, height, width, channels = x.shape
+    if padding == "same":
+        out_h, out_w = -(-height // strides), -(-width // strides)
+        top = reference.padding_amounts(height, pool_size, strides, "same")[0]
+        left = reference.padding_amounts(width, pool_size, strides, "same")[0]
+    else:
+        out_h, out_w = (height - pool_size) // strides + 1, (width - pool_size) // strides + 1
+        top = left = 0
+    out = np.zeros((batch, out_h, out_w, channels), np.float32)
+    for i in range(out_h):
+        r0, r1 = max(i * strides - top, 0), min(i * strides - top + pool_size, height)
+        for j in range(out_w):
+            c0, c1 = max(j * strides - left, 0), min(j * strides - left + pool_size, width)
+            window = np.abs(x[:, r0:r1, c0:c1, :])
+            out[:, i, j, :] = np.mean(window**p, axis=(1, 2)) ** (1 / p)
+    return out.tolist()
+
+
+@pytest.mark.parametrize("lp_pool2d", [lp_sum_over_count, lp_nan_padded, lp_loops_as_lists])
+def test_check_3_accepts_lp_pooling_in_several_forms(lp_pool2d):
+    result = pooling.check_3(lp_pool2d)
+    assert result.status == CORRECT, result
+
+
+def test_check_3_accepts_a_keras_lp_pooling_of_tensors():
+    import keras
+
+    def lp_pool2d(x, p, pool_size, strides, padding):
+        layer = keras.layers.AveragePooling2D(pool_size, strides, padding)
+        return layer(keras.ops.abs(x) ** p) ** (1 / p)  # a tensor, not an array
+
+    assert pooling.check_3(lp_pool2d).status == CORRECT
+
+
+@pytest.mark.parametrize(
+    ("lp_pool2d", "words"),
+    [
+        (lambda x, p, k, s, pad: lp_sum_over_count(x, p, k, s, pad) ** p, ["forgot the root"]),
+        (lambda x, p, k, s, pad: _lp_windows(x, p, k, s, pad)[0] ** (1 / p), ["summed"]),
+        (
+            lambda x, p, k, s, pad: (
+                np.mean(_windows(_padded(np.abs(x) ** p, k, s, pad, 0.0), k, s), axis=(-2, -1))
+                ** (1 / p)
+            ),
+            ["real pixels", "padded zeros"],
+        ),
+        (lambda x, p, k, s, pad: lp_sum_over_count(x, p, k, s, pad) * np.nan, ["NaN or infinite"]),
+        (
+            lambda x, p, k, s, pad: (
+                np.nanmean(
+                    _windows(_padded(x.astype(float), k, s, pad, np.nan), k, s) ** p, axis=(-2, -1)
+                )
+                ** (1 / p)
+            ),
+            ["needs |x|"],
+        ),
+        (
+            lambda x, p, k, s, pad: _windows(_padded(np.abs(x), k, s, pad, 0.0), k, s).max(
+                axis=(-2, -1)
+            ),
+            ["maximum of |x|", "whatever p"],
+        ),
+        (
+            lambda x, p, k, s, pad: lp_sum_over_count(x, 1, k, s, pad),
+            ["mean of |x|", "depend on p"],
+        ),
+        (lambda x, p, k, s, pad: lp_sum_over_count(x, p, k, s, pad)[:, :-1], ["has shape"]),
+        (
+            lambda x, p, k, s, pad: lp_sum_over_count(x, p, k, s, pad) * (1 + 0.01 * (p == 3)),
+            ["values differ"],
+        ),
+    ],
+)
+def test_check_3_names_the_mistake(lp_pool2d, words):
+    assert_wrong(pooling.check_3(lp_pool2d), *words)
+
+
+def test_check_3_an_unwritten_function_is_not_attempted():
+    def lp_pool2d(x, p, pool_size, strides, padding): ...
+
+    assert pooling.check_3(lp_pool2d).status == NOT_ATTEMPTED
 
 
 def test_check_2_rejects_a_function_that_changes_its_input_in_place():
@@ -135,16 +217,6 @@ def test_check_2_rejects_a_zeroing_function_that_returns_zeros():
         return vectorised_max_pool(x, pool_size, strides, padding)
 
     assert_wrong(pooling.check_2(max_pool2d), "in place")
-
-
-@pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_check_3_rejects_non_finite_results_first(bad):
-    def avg_pool2d(x, pool_size, strides, padding):
-        pads = [reference.padding_amounts(n, pool_size, strides, padding) for n in x.shape[1:3]]
-        x = np.pad(x, [(0, 0), *pads, (0, 0)], constant_values=bad)
-        return np.mean(_windows(x, pool_size, strides), axis=(-2, -1))
-
-    assert_wrong(pooling.check_3(avg_pool2d), "NaN or infinite")
 
 
 # ------------------------------------------------------------------------------- pooling.4

@@ -13,6 +13,7 @@ from cnnkit.reference import (
     conv2d,
     conv2d_loops,
     conv_output_size,
+    lp_pool2d,
     padding_amounts,
     pool2d,
     receptive_field,
@@ -259,3 +260,62 @@ def test_receptive_field_accepts_plain_kernel_sizes():
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- Lp pooling -----------------------------------------------------------------------------
+LP_CASES = [
+    ((2, 7, 9, 3), 3, 2, "valid"),
+    ((2, 7, 9, 3), 3, 2, "same"),
+    ((1, 6, 6, 2), 2, None, "valid"),
+    ((1, 5, 8, 1), 4, 3, "same"),
+]
+
+
+@pytest.mark.parametrize(("shape", "pool_size", "strides", "padding"), LP_CASES)
+def test_lp_pool2d_at_p_1_is_keras_average_pooling_of_abs(shape, pool_size, strides, padding):
+    x = np.random.default_rng(3).normal(size=shape).astype("float32")
+    expected = _keras_pool(np.abs(x), pool_size, strides, padding, "avg")
+    np.testing.assert_allclose(
+        lp_pool2d(x, 1, pool_size, strides, padding), expected, rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(("shape", "pool_size", "strides", "padding"), LP_CASES)
+@pytest.mark.parametrize("p", [8, 64, 1000])
+def test_lp_pool2d_at_large_p_is_within_the_bound_of_keras_max_pooling(
+    shape, pool_size, strides, padding, p
+):
+    # For n non-negative values with maximum M: M * n ** (-1/p) <= (mean x^p) ** (1/p) <= M,
+    # so the relative gap to max pooling is at most 1 - n ** (-1/p) (n = pool_size ** 2
+    # or fewer cells): for 3x3 windows 24% at p = 8, 3.4% at p = 64, 0.22% at p = 1000.
+    x = np.random.default_rng(4).uniform(0.0, 3.0, size=shape).astype("float32")
+    top = _keras_pool(x, pool_size, strides, padding, "max")
+    ours = lp_pool2d(x, p, pool_size, strides, padding)
+    assert np.all(ours <= top * (1 + 1e-6))
+    assert np.all(ours >= top * (pool_size * pool_size) ** (-1 / p) * (1 - 1e-6))
+    gap = 1 - (ours / top).min()
+    assert gap < 1 - (pool_size * pool_size) ** (-1 / p) + 1e-6
+
+
+def test_lp_pool2d_matches_a_direct_formula_at_p_2_and_3_and_stays_finite():
+    x = np.random.default_rng(5).normal(size=(2, 6, 4, 2))
+    windows = np.abs(x).reshape(2, 3, 2, 2, 2, 2).transpose(0, 1, 3, 5, 2, 4)
+    for p in (2, 3, 2.5):
+        expected = np.mean(windows.reshape(2, 3, 2, 2, 4) ** p, axis=-1) ** (1 / p)
+        np.testing.assert_allclose(lp_pool2d(x, p, 2), expected, rtol=1e-12)
+    huge = np.full((1, 2, 2, 1), 1e10)
+    tiny = np.full((1, 2, 2, 1), 1e-10)
+    np.testing.assert_allclose(lp_pool2d(huge, 500, 2), 1e10)  # (1e10) ** 500 would overflow
+    np.testing.assert_allclose(lp_pool2d(tiny, 500, 2), 1e-10)  # and (1e-10) ** 500 underflow
+    assert lp_pool2d(np.zeros((1, 2, 2, 1)), 3, 2)[0, 0, 0, 0] == 0.0
+
+
+def test_lp_pool2d_same_padding_averages_only_the_cells_inside_the_image():
+    ones = np.ones((1, 3, 3, 1))
+    np.testing.assert_array_equal(lp_pool2d(ones, 3, 2, padding="same"), 1.0)
+
+
+@pytest.mark.parametrize("p", [0.5, 0, -2, np.nan, np.inf, "2", None, True])
+def test_lp_pool2d_rejects_bad_p(p):
+    with pytest.raises(ValueError, match="p must be"):
+        lp_pool2d(np.ones((1, 4, 4, 1)), p, 2)

@@ -1,12 +1,13 @@
 """Checks for notebook 02's exercises: receptive fields and pooling from scratch.
 
 Exercise pooling.1 works out the receptive field of a stack of convolutions and poolings,
-pooling.2 writes max pooling with strides and padding in NumPy, pooling.3 average pooling,
-pooling.4 global average pooling, pooling.5 measures how many pooled values a one-pixel shift
-leaves unchanged and pooling.6 writes depthwise (channel) max pooling. The oracles (Keras'
-pooling layers, ``cnnkit.reference``, ``cnnkit.layers.DepthwiseMaxPool2D``) are computed when
-a check runs. A learner's function gets a copy of each input, the oracle another copy, and a
-function that changes its input is told so.
+pooling.2 writes max pooling with strides and padding in NumPy, pooling.3 Lp pooling (average
+pooling at p = 1, close to max pooling at large p), pooling.4 global average pooling,
+pooling.5 measures how many pooled values a one-pixel shift leaves unchanged and pooling.6
+writes depthwise (channel) max pooling. The oracles (Keras' pooling layers,
+``cnnkit.reference``, ``cnnkit.layers.DepthwiseMaxPool2D``) are computed when a check runs. A
+learner's function gets a copy of each input, the oracle another copy, and a function that
+changes its input is told so.
 """
 
 from __future__ import annotations
@@ -159,17 +160,12 @@ def _answer_on_copy(function: Callable, x: np.ndarray, *args: Any, name: str, la
     return as_array(got, label)
 
 
-def _check_pooling(function: Callable, mode: str, name: str) -> None:
-    """Compare `function(x, pool_size, strides, padding)` with Keras on every POOL_CASES case."""
-    layer_class = keras.layers.MaxPool2D if mode == "max" else keras.layers.AvgPool2D
-    reduce, skip_padding = (np.max, np.nanmax) if mode == "max" else (np.mean, np.nanmean)
+def _check_pooling(function: Callable, name: str) -> None:
+    """Compare `function(x, pool_size, strides, padding)` with MaxPool2D on each POOL_CASES."""
     zeros_hint = (
         '"same" padding must never win a window: you padded with zeros, and with negative '
         "inputs a padded 0 is larger than every real value. Pad with -inf, or take the maximum "
         "over the real pixels only"
-        if mode == "max"
-        else "Keras averages only the real pixels of a border window: you counted the padded "
-        "zeros (divide by the number of real pixels in the window, not by pool_size ** 2)"
     )
     for seed, (shape, pool_size, strides, padding, negative) in enumerate(POOL_CASES):
         x = _case_input(shape, negative, seed)
@@ -182,21 +178,27 @@ def _check_pooling(function: Callable, mode: str, name: str) -> None:
             "every window holds at least one real pixel, so every output is a finite number "
             "(pad with -inf for the maximum, or leave padded pixels out of the window).",
         )
-        expected = keras.ops.convert_to_numpy(layer_class(pool_size, strides, padding)(x.copy()))
-        if got.shape != expected.shape:
-            raise Mistake(
-                f"{label} has shape {got.shape}, expected {expected.shape}: {_SIZE_RULES}; "
-                "the batch and channel axes are kept."
-            )
+        expected = keras.ops.convert_to_numpy(
+            keras.layers.MaxPool2D(pool_size, strides, padding)(x.copy())
+        )
+        _check_shape(got, expected, label)
         pads = [reference.padding_amounts(n, pool_size, strides, padding) for n in shape[1:3]]
         swapped = [(after, before) for before, after in pads]
-        mistakes = {zeros_hint: _pool_padded(x, pool_size, strides, pads, 0.0, reduce)}
+        mistakes = {zeros_hint: _pool_padded(x, pool_size, strides, pads, 0.0, np.max)}
         if swapped != pads:
             mistakes[
                 "when the padding is odd, the extra row or column goes at the bottom and "
                 "right, as TensorFlow does (see reference.padding_amounts)"
-            ] = _pool_padded(x, pool_size, strides, swapped, np.nan, skip_padding)
+            ] = _pool_padded(x, pool_size, strides, swapped, np.nan, np.nanmax)
         compare_arrays(got, expected, name=label, rtol=1e-5, atol=1e-6, mistakes=mistakes)
+
+
+def _check_shape(got: np.ndarray, expected: np.ndarray, label: str) -> None:
+    if got.shape != expected.shape:
+        raise Mistake(
+            f"{label} has shape {got.shape}, expected {expected.shape}: {_SIZE_RULES}; "
+            "the batch and channel axes are kept."
+        )
 
 
 @exercise("pooling.2")
@@ -218,29 +220,127 @@ def check_2(max_pool2d: Any) -> str:
     >>> check_2(...)
     Exercise pooling.2: not attempted yet: replace `...` with your answer.
     """
-    _check_pooling(max_pool2d, "max", "max_pool2d")
+    _check_pooling(max_pool2d, "max_pool2d")
     return f"equal to keras.layers.MaxPool2D on all {len(POOL_CASES)} cases."
 
 
-@exercise("pooling.3")
-def check_3(avg_pool2d: Any) -> str:
-    """Check a NumPy average pooling ``avg_pool2d(x, pool_size, strides, padding)`` vs Keras.
+# Exercise pooling.3: p = 64 on values in [0.5, 1.5]: |x| ** 64 neither overflows nor
+# underflows even in float32. (case index in POOL_CASES, p) compared with the reference.
+LP_LARGE_P = 64
+LP_REFERENCE_CASES = ((2, 2), (4, 3), (1, 3), (5, 2))
 
-    The same six cases as exercise pooling.2, against ``keras.layers.AvgPool2D``; values must
-    agree within 1e-6 (plus 1e-5 relative).
+
+def _lp_answer(function: Callable, x: np.ndarray, p: float, case: tuple, label: str):
+    """The learner's Lp pooling of a copy of `x`, with the reference poolings switched off."""
+    _, pool_size, strides, padding, _ = case
+    hint = "write the Lp pooling yourself."
+    with (
+        switched_off(function, reference, "lp_pool2d", hint),
+        switched_off(function, reference, "pool2d", hint),
+    ):
+        got = _answer_on_copy(
+            function, x, p, pool_size, strides, padding, name="lp_pool2d", label=label
+        )
+    return _finite(
+        got,
+        label,
+        "the mean of |x| ** p over a window of real pixels is a finite number >= 0 (a negative "
+        "number to the power 1/p is NaN: did you take |x|?).",
+    )
+
+
+def _lp_mistakes(x: np.ndarray, p: float, case: tuple) -> dict[str, np.ndarray]:
+    """What the typical mistakes give on `x` at this `p` and case."""
+    _, pool_size, strides, padding, _ = case
+    magnitude = np.abs(x.astype(np.float64))
+    pads = [reference.padding_amounts(n, pool_size, strides, padding) for n in x.shape[1:3]]
+    mean_power = reference.pool2d(magnitude**p, pool_size, strides, padding, mode="avg")
+    signed = reference.pool2d(x.astype(np.float64) ** p, pool_size, strides, padding, "avg")
+    summed = _pool_padded(magnitude**p, pool_size, strides, pads, 0.0, np.sum)
+    return {
+        "yours is the maximum of |x| in each window whatever p: raise |x| to the power p, "
+        "average, then take the 1/p root (at p = 1 that is the mean)": reference.pool2d(
+            magnitude, pool_size, strides, padding, "max"
+        ),
+        "the formula needs |x|: with signed values, x ** p and its mean can be negative": (
+            np.cbrt(signed) if p == 3 else signed ** (1 / p)
+        ),
+        "you summed |x| ** p over the window: Lp pooling in its average form divides by the "
+        "number of pixels in the window": summed ** (1 / p),
+        "you forgot the root: the result must be (mean of |x| ** p) ** (1 / p)": mean_power,
+        "with padding='same', average only the real pixels of a border window, as Keras does; "
+        "you counted the padded zeros": _pool_padded(
+            magnitude**p, pool_size, strides, pads, 0.0, np.mean
+        )
+        ** (1 / p),
+    }
+
+
+@exercise("pooling.3")
+def check_3(lp_pool2d: Any) -> str:
+    """Check a NumPy Lp pooling ``lp_pool2d(x, p, pool_size, strides, padding)``.
+
+    Lp pooling keeps ``(mean of |x| ** p) ** (1 / p)`` over each window. Three oracles: at
+    ``p = 1`` ``keras.layers.AvgPool2D`` of ``|x|`` on the six cases of exercise pooling.2
+    (values within 1e-6 plus 1e-5 relative); at ``p = 64``, on values between 0.5 and 1.5,
+    ``keras.layers.MaxPool2D``: a window of ``n`` values with maximum ``M`` gives a result
+    between ``M * n ** (-1/64)`` and ``M`` (so within 4.2% below ``M`` for 4x4 windows);
+    at ``p = 2`` and ``3``, ``cnnkit.reference.lp_pool2d`` (1e-6 plus 1e-5 relative).
 
     Parameters
     ----------
-    avg_pool2d : callable
-        ``avg_pool2d(x, pool_size, strides, padding)``, arguments as in exercise pooling.2.
+    lp_pool2d : callable
+        ``lp_pool2d(x, p, pool_size, strides, padding)`` with ``x`` of shape (batch, height,
+        width, channels), ``p >= 1``, int ``pool_size`` and ``strides``, ``padding`` "valid"
+        or "same".
 
     Examples
     --------
     >>> check_3(...)
     Exercise pooling.3: not attempted yet: replace `...` with your answer.
     """
-    _check_pooling(avg_pool2d, "avg", "avg_pool2d")
-    return f"equal to keras.layers.AvgPool2D on all {len(POOL_CASES)} cases."
+    for seed, case in enumerate(POOL_CASES):  # p = 1: Keras' average pooling of |x|
+        shape, pool_size, strides, padding, negative = case
+        x = _case_input(shape, negative, seed)
+        label = f"lp_pool2d(x, 1, {pool_size}, {strides}, {padding!r}) with x of shape {shape}"
+        got = _lp_answer(lp_pool2d, x, 1, case, label)
+        layer = keras.layers.AvgPool2D(pool_size, strides, padding)
+        expected = keras.ops.convert_to_numpy(layer(np.abs(x)))
+        _check_shape(got, expected, label)
+        compare_arrays(
+            got, expected, name=label, rtol=1e-5, atol=1e-6, mistakes=_lp_mistakes(x, 1, case)
+        )
+    for index in (1, 5):  # p = 64: close to Keras' max pooling, within the bound
+        case = POOL_CASES[index]
+        shape, pool_size, strides, padding, _ = case
+        x = np.random.default_rng(30 + index).uniform(0.5, 1.5, size=shape).astype(np.float32)
+        label = f"lp_pool2d(x, {LP_LARGE_P}, {pool_size}, {strides}, {padding!r})"
+        got = _lp_answer(lp_pool2d, x, LP_LARGE_P, case, label)
+        top = keras.ops.convert_to_numpy(keras.layers.MaxPool2D(pool_size, strides, padding)(x))
+        _check_shape(got, top, label)
+        low = top * (pool_size * pool_size) ** (-1 / LP_LARGE_P)
+        if not np.all((got >= low * (1 - 1e-5)) & (got <= top * (1 + 1e-5))):
+            mistakes = _lp_mistakes(x, LP_LARGE_P, case)
+            mistakes[
+                "at p = 64 Lp pooling is close to the maximum of each window, yet yours is the "
+                "mean of |x|: the result must depend on p"
+            ] = keras.ops.convert_to_numpy(keras.layers.AvgPool2D(pool_size, strides, padding)(x))
+            compare_arrays(got, top, name=label, rtol=1e-5, atol=1e-6, mistakes=mistakes)
+    for index, p in LP_REFERENCE_CASES:  # p = 2 and 3: the NumPy reference
+        case = POOL_CASES[index]
+        shape, pool_size, strides, padding, _ = case
+        x = _case_input(shape, negative=False, seed=40 + index)
+        label = f"lp_pool2d(x, {p}, {pool_size}, {strides}, {padding!r}) with x of shape {shape}"
+        got = _lp_answer(lp_pool2d, x, p, case, label)
+        expected = reference.lp_pool2d(x.copy(), p, pool_size, strides, padding)
+        _check_shape(got, expected, label)
+        compare_arrays(
+            got, expected, name=label, rtol=1e-5, atol=1e-6, mistakes=_lp_mistakes(x, p, case)
+        )
+    return (
+        "equal to keras.layers.AvgPool2D of |x| at p = 1, within the bound of MaxPool2D at "
+        "p = 64, and equal to reference.lp_pool2d at p = 2 and 3."
+    )
 
 
 # ------------------------------------------------------------ pooling.4: global average pooling
