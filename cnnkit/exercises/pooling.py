@@ -284,7 +284,7 @@ def check_3(lp_pool2d: Any) -> str:
     ``p = 1`` ``keras.layers.AvgPool2D`` of ``|x|`` on the six cases of exercise pooling.2
     (values within 1e-6 plus 1e-5 relative); at ``p = 64``, on values between 0.5 and 1.5,
     ``keras.layers.MaxPool2D``: a window of ``n`` values with maximum ``M`` gives a result
-    between ``M * n ** (-1/64)`` and ``M`` (so within 4.2% below ``M`` for 4x4 windows);
+    between ``M * n ** (-1/64)`` and ``M`` (so at most about 4.2% below ``M`` for 4x4 windows);
     at ``p = 2`` and ``3``, ``cnnkit.reference.lp_pool2d`` (1e-6 plus 1e-5 relative).
 
     Parameters
