@@ -155,6 +155,7 @@ def plot_confusion_matrix(
     n_classes: int | None = None,
     ax=None,
     colorbar: bool = True,
+    colour_diagonal: bool = True,
 ):
     """Draw the confusion matrix: rows are true classes, columns predicted, counts in cells.
 
@@ -173,11 +174,14 @@ def plot_confusion_matrix(
         Axes to draw on; a new figure is made if not given.
     colorbar : bool, default=True
         Add a colour bar for the counts.
+    colour_diagonal : bool, default=True
+        False leaves the diagonal (the right answers) white, so that the colour scale is set
+        by the mistakes; every count is still written in its cell.
 
     Returns
     -------
     matplotlib Axes
-        The drawn matrix is ``ax.images[0].get_array()``.
+        The coloured matrix is ``ax.images[0].get_array()``.
 
     Raises
     ------
@@ -189,6 +193,9 @@ def plot_confusion_matrix(
     >>> ax = plot_confusion_matrix([0, 1, 1], [0, 1, 0], n_classes=3)
     >>> ax.images[0].get_array().tolist()
     [[1, 0, 0], [1, 1, 0], [0, 0, 0]]
+    >>> ax = plot_confusion_matrix([0, 1, 1], [0, 1, 0], n_classes=2, colour_diagonal=False)
+    >>> ax.images[0].get_array().tolist(), [t.get_text() for t in ax.texts]
+    ([[0, 0], [1, 0]], ['1', '1', '1'])
     """
     y_true, y_pred = np.ravel(y_true), np.ravel(y_pred)
     if y_true.shape != y_pred.shape:
@@ -217,10 +224,13 @@ def plot_confusion_matrix(
     np.add.at(matrix, (y_true, y_pred), 1)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5), layout="constrained")
-    image = ax.imshow(matrix, cmap="Blues", vmin=0)
+    coloured = matrix.copy()
+    if not colour_diagonal:
+        np.fill_diagonal(coloured, 0)
+    image = ax.imshow(coloured, cmap="Blues", vmin=0)
     for (i, j), count in np.ndenumerate(matrix):
         if count:
-            colour = _text_colour(image, count)
+            colour = _text_colour(image, coloured[i, j])
             ax.text(j, i, count, ha="center", va="center", fontsize=MIN_FONTSIZE, color=colour)
     names = [str(name) for name in class_names] if class_names is not None else range(n_classes)
     long_names = class_names is not None and max(len(name) for name in names) > 2
@@ -235,7 +245,8 @@ def plot_confusion_matrix(
     ax.set_xlabel("predicted label")
     ax.set_ylabel("true label")
     if colorbar:
-        ax.figure.colorbar(image, ax=ax, label="count")
+        label = "count" if colour_diagonal else "count of mistakes (diagonal: white)"
+        ax.figure.colorbar(image, ax=ax, label=label)
     return ax
 
 

@@ -57,19 +57,22 @@ def test_check_1_partly_answered_is_not_attempted():
     assert_not_attempted(lenet.check_1(SHAPES, ...), "`counts` still unanswered")
 
 
-# Exercise 2: the sigmoid's slope
+# Exercise 2: the sigmoid's slope, and the 1998 activation's largest slope
+
+PEAK_1998 = 1.7159 * 2 / 3
 
 
-def test_check_2_accepts_a_tanh_form_and_a_fraction():
+def test_check_2_accepts_a_tanh_form_and_the_peak_in_other_forms():
     def sigmoid_slope(x):  # sigma(x) = (1 + tanh(x / 2)) / 2, so sigma' = (1 - tanh^2) / 4
         return 0.25 * (1.0 - np.tanh(np.asarray(x) / 2.0) ** 2)
 
-    result = lenet.check_2(sigmoid_slope, 1 / 64)
-    assert result and "weights" in result.message and "1/64" in result.message
+    result = lenet.check_2(sigmoid_slope, PEAK_1998)
+    assert result and "above 1" in result.message and "1/64" in result.message, result
     assert lenet.check_2(
-        lambda x: keras.ops.sigmoid(x) * (1 - keras.ops.sigmoid(x)), np.float32(0.25) ** 3
+        lambda x: keras.ops.sigmoid(x) * (1 - keras.ops.sigmoid(x)), np.float32(PEAK_1998)
     )
-    assert lenet.check_2(sigmoid_slope, [0.015625])
+    assert lenet.check_2(sigmoid_slope, [1.1439])
+    assert lenet.check_2(sigmoid_slope, tf.constant(PEAK_1998))
 
 
 def test_check_2_names_typical_mistakes():
@@ -79,25 +82,26 @@ def test_check_2_names_typical_mistakes():
     def slope(x):
         return sigmoid(x) * (1 - sigmoid(x))
 
-    assert_wrong(lenet.check_2(sigmoid, 1 / 64), "sigmoid itself")
-    assert_wrong(lenet.check_2(lambda x: sigmoid(x) * (1 + sigmoid(x)), 1 / 64), "minus")
-    assert_wrong(lenet.check_2(lambda x: np.exp(-x) / (1 + np.exp(-x)), 1 / 64), "square")
-    assert_wrong(lenet.check_2(slope, 0.25), "one slope", "multiply")
-    assert_wrong(lenet.check_2(slope, 1 / 256), "four slopes", "C1's own slope")
-    assert_wrong(lenet.check_2(slope, 0.25**5), "output layer has no sigmoid")
-    assert_wrong(lenet.check_2(slope, 0.25**2), "F6, C5 and C3")
-    assert_wrong(lenet.check_2(slope, 0.75), "do not add")
-    assert_wrong(lenet.check_2(slope, 1.0), "do not add")
+    assert_wrong(lenet.check_2(sigmoid, PEAK_1998), "sigmoid itself")
+    assert_wrong(lenet.check_2(lambda x: sigmoid(x) * (1 + sigmoid(x)), PEAK_1998), "minus")
+    assert_wrong(lenet.check_2(lambda x: np.exp(-x) / (1 + np.exp(-x)), PEAK_1998), "square")
+    assert_wrong(lenet.check_2(slope, 1.7159), "amplitude alone", "2/3")
+    assert_wrong(lenet.check_2(slope, 2 / 3), "2/3 inside tanh alone")
+    assert_wrong(lenet.check_2(slope, 1.7159 * 1.5), "not 3/2")
+    assert_wrong(lenet.check_2(slope, 1.0), "about 1", "f(1) = 1")
+    assert_wrong(lenet.check_2(slope, 1.7159 * np.tanh(2 / 3)), "about 1")
+    assert_wrong(lenet.check_2(slope, 0.25), "sigmoid's largest slope")
+    assert_wrong(lenet.check_2(slope, 1 / 64), "expected 1.14")
     assert_wrong(lenet.check_2(slope, np.nan), "NaN")
-    scalar_only = lenet.check_2(lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2, 1 / 64)
+    scalar_only = lenet.check_2(lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2, PEAK_1998)
     assert_wrong(scalar_only, "raised TypeError")
-    assert_wrong(lenet.check_2(lambda x: np.full(np.shape(x), np.nan), 1 / 64), "NaN")
+    assert_wrong(lenet.check_2(lambda x: np.full(np.shape(x), np.nan), PEAK_1998), "NaN")
 
 
 def test_check_2_unwritten_function_is_not_attempted():
     def sigmoid_slope(x): ...
 
-    assert_not_attempted(lenet.check_2(sigmoid_slope, 1 / 64), "sigmoid_slope returned None")
+    assert_not_attempted(lenet.check_2(sigmoid_slope, PEAK_1998), "sigmoid_slope returned None")
 
 
 # Exercise 3: gradient flow through a tanh LeNet-5
@@ -169,6 +173,14 @@ def test_check_4_accepts_honest_results_in_both_directions():
     assert result and "too close to call" in result.message
 
 
+def test_check_4_ties_follow_section_5s_two_standard_errors():
+    # At 93% on 400 digits, 2 * sqrt(2) * sqrt(0.93 * 0.07 / 400) = 3.6 points: 3 is a tie.
+    assert lenet.tie_band(0.90, 0.93, 400) == pytest.approx(0.0361, abs=1e-4)
+    result = lenet.check_4(*runs([0.90], [0.93]), "sigmoid")
+    assert result and "too close to call" in result.message and "3.6 points" in result.message
+    assert_wrong(lenet.check_4(*runs([0.88], [0.95]), "sigmoid"), "your own numbers say relu")
+
+
 def test_check_4_names_typical_mistakes():
     sigmoid_net, relu_net = lenet5(), lenet5(activation="relu")
     swapped = lenet.check_4(history([0.9], relu_net), history([0.1], sigmoid_net), "relu")
@@ -206,29 +218,55 @@ def slopes(function, x, dtype=tf.float64):
 
 
 def side(near, far):
-    """The notebook's rule: hard if exactly 0 at 10; soft if it at least halves from 3 to 10."""
-    if far == 0:
+    """Hard if exactly 0 at `near` (10: nothing rounds yet); soft if at least halved far out."""
+    if near == 0:
         return "hard"
     return "soft" if far < near / 2 else "none"
 
 
 def saturation(function, dtype=tf.float64):
-    left_near, left_far, right_near, right_far = slopes(function, [-3.0, -10.0, 3.0, 10.0], dtype)
+    """A careful rule: read 'hard' at 10, where float64 does not round; the trend out to 1e4."""
+    left_near, left_far, right_near, right_far = slopes(function, [-10.0, -1e4, 10.0, 1e4], dtype)
     return side(left_near, left_far), side(right_near, right_far)
 
 
-def test_check_5_accepts_the_rule_in_other_forms():
+def section_7_rule(function):
+    """Notebook 04's cell: hard if 0 at 10; soft if it at least halves from 3 to 10."""
+    left_near, left_far, right_near, right_far = slopes(function, [-3.0, -10.0, 3.0, 10.0])
+    rule = {True: "hard"}
+    return tuple(
+        rule.get(bool(far == 0), "soft" if far < near / 2 else "none")
+        for near, far in [(left_near, left_far), (right_near, right_far)]
+    )
+
+
+def test_check_5_accepts_careful_rules_in_other_forms():
     result = lenet.check_5(saturation)
-    assert result and "softsign" in result.message, result
+    assert result and "softsign" in result.message and "0.001" in result.message, result
     assert lenet.check_5(lambda f: list(saturation(f)))
     assert lenet.check_5(lambda f: tuple(s.upper() for s in saturation(f)))
     assert lenet.check_5(lambda f: np.array([f" {s.title()} " for s in saturation(f)]))
     assert lenet.check_5(lambda f: dict(zip(["Left", "RIGHT"], saturation(f), strict=True)))
 
+    def trend_from_100(f):  # hard at 10; soft if still falling from 100 to 1e4, or rounded to 0
+        verdicts = []
+        for sign in (-1.0, 1.0):
+            at_10, at_100, at_1e4 = slopes(f, [sign * 10.0, sign * 100.0, sign * 1e4])
+            falling = at_100 == 0 or at_1e4 < at_100 / 2
+            verdicts.append("hard" if at_10 == 0 else "soft" if falling else "none")
+        return tuple(verdicts)
+
+    assert lenet.check_5(trend_from_100)
+
 
 def test_check_5_knows_the_answers_the_measurements_give():
     for label, (function, expected) in lenet.SATURATION_ANSWERS.items():
         assert saturation(function) == expected, label
+
+
+def test_check_5_rejects_section_7s_rule_copied_verbatim():
+    result = lenet.check_5(section_7_rule)
+    assert_wrong(result, "tanh(x) + 0.001 * x, left side", "0.001 at x = -10000", "farther out")
 
 
 def test_check_5_names_typical_mistakes():
@@ -239,6 +277,14 @@ def test_check_5_names_typical_mistakes():
         return saturation(f)
 
     assert_wrong(lenet.check_5(threshold_as_hard), "elu, left side", "not exactly 0", "float64")
+
+    def hard_far_out(f):  # "exactly 0 at 1e4" also catches float64's rounding to 0
+        return tuple(
+            "hard" if far == 0 else "soft" if far < near / 2 else "none"
+            for near, far in [slopes(f, [-100.0, -1e4]), slopes(f, [100.0, 1e4])]
+        )
+
+    assert_wrong(lenet.check_5(hard_far_out), "sigmoid", "underflows", "rounding")
 
     def left_only(f):  # the right side gets the left side's verdict
         return (saturation(f)[0],) * 2
@@ -252,10 +298,10 @@ def test_check_5_names_typical_mistakes():
 
     assert_wrong(lenet.check_5(fixed_threshold), "softsign", "where the slope goes")
     float32 = lenet.check_5(lambda f: saturation(f, tf.float32))
-    assert_wrong(float32, "tanh, left side", "float32, tanh(10) rounds to 1")
+    assert_wrong(float32, "tanh, left side", "float32, tanh(10) already rounds to 1")
 
     def signed_slopes(f):  # silu's slope is negative on the left: compare sizes
-        tensor = tf.constant([-3.0, -10.0, 3.0, 10.0], tf.float64)
+        tensor = tf.constant([-10.0, -1e4, 10.0, 1e4], tf.float64)
         with tf.GradientTape() as tape:
             tape.watch(tensor)
             values = f(tensor)
@@ -263,6 +309,14 @@ def test_check_5_names_typical_mistakes():
         return side(s[0], s[1]), side(s[2], s[3])
 
     assert_wrong(lenet.check_5(signed_slopes), "silu, left side", "negative")
+
+    def only_3_and_100(f):  # reads farther than 3 and 10, but still not the trend
+        return tuple(
+            "hard" if s10 == 0 else "soft" if s100 < s3 / 2 else "none"
+            for s3, s10, s100 in [slopes(f, [-3.0, -10.0, -100.0]), slopes(f, [3.0, 10.0, 100.0])]
+        )
+
+    assert_wrong(lenet.check_5(only_3_and_100), "tanh(x) + 0.001 * x", "levels off")
     assert_wrong(lenet.check_5(lambda f: ("soft", "soft")), "relu, left side", "exactly 0")
     assert_wrong(lenet.check_5(lambda f: ("none", "none")), "sigmoid, left side", "falling")
 

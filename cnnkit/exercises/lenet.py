@@ -1,8 +1,8 @@
 """Checks for notebook 04's exercises: LeNet-5 by hand, the sigmoid's slope, gradient flow.
 
 Exercise lenet.1 follows the shapes and counts the parameters of LeNet-5 on 32 x 32 inputs,
-lenet.2 writes the sigmoid's derivative and multiplies the sigmoid slopes between the logits
-and C1's output, lenet.3 measures how much gradient reaches C1 in a tanh LeNet-5 and places
+lenet.2 writes the sigmoid's derivative and finds the largest slope of the 1998 network's
+scaled tanh, lenet.3 measures how much gradient reaches C1 in a tanh LeNet-5 and places
 it between the sigmoid and ReLU networks with the same weights, lenet.4 is an experiment:
 sigmoid vs ReLU LeNet-5 (both with average pooling) after the same number of epochs, and
 lenet.5 classifies where activations saturate (left or right, hard or soft) from measured
@@ -31,7 +31,6 @@ from cnnkit.exercises.checking import (
     your_name,
 )
 from cnnkit.exercises.trained import (
-    EXPERIMENT_TOLERANCE,
     all_layers,
     claimed_label,
     final_validation_accuracy,
@@ -185,40 +184,41 @@ def _sigmoid_slope_autodiff(x: np.ndarray) -> np.ndarray:
     return tape.gradient(values, tensor).numpy()
 
 
-def _sigmoid_slopes_before_c1() -> int:
-    """How many sigmoid slopes the gradient passes from the logits back to C1's output.
+#: Exercise lenet.2: the 1998 network's activation, f(a) = A tanh(S a) (LeCun et al., 1998).
+TANH_1998 = (1.7159, 2 / 3)
 
-    Every sigmoid layer of ``lenet5()`` after C1; C1's own slope only enters the gradients of
-    C1's weights (and of its input).
-    """
-    names = [layer.name for layer in lenet5().layers]
-    return sum(
-        getattr(getattr(layer, "activation", None), "__name__", "") == "sigmoid"
-        for layer in lenet5().layers[names.index("c1_conv") + 1 :]
-    )
+
+def _tanh_1998_peak_slope() -> float:
+    """The largest slope of 1.7159 tanh(2a/3), at a = 0, by automatic differentiation."""
+    amplitude, scale = TANH_1998
+    tensor = tf.constant(0.0, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(tensor)
+        values = amplitude * keras.activations.tanh(scale * tensor)
+    return float(tape.gradient(values, tensor).numpy())
 
 
 @exercise("lenet.2")
-def check_2(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> str:
-    """Check a NumPy sigmoid derivative and the largest product of the slopes before C1.
+def check_2(sigmoid_slope: Callable[[np.ndarray], Any], peak_1998: Any) -> str:
+    """Check a NumPy sigmoid derivative and the largest slope of the 1998 activation.
 
     ``sigmoid_slope(x)`` is compared elementwise with TensorFlow's automatic derivative of
     ``keras.activations.sigmoid`` on several float64 arrays (a scalar, a vector from -6 to 6,
-    a 3 x 4 matrix, and values as large as +-40), within 1e-6. `largest_factor` is the
-    largest product of the sigmoid slopes that the gradient passes on its way from the logits
-    back to C1's output (those of F6, C5 and C3: 0.25 ** 3), within a relative 1e-3.
+    a 3 x 4 matrix, and values as large as +-40), within 1e-6. `peak_1998` is the largest
+    slope of the 1998 network's activation ``1.7159 * tanh(2 * a / 3)`` (at a = 0, by
+    automatic differentiation), within a relative 1e-3.
 
     Parameters
     ----------
     sigmoid_slope : callable
         Takes a NumPy array (or a float) and returns the derivative at each value.
-    largest_factor : float
-        The largest product of the sigmoid slopes between the logits and C1's output.
+    peak_1998 : float
+        The largest slope of 1.7159 tanh(2a/3).
 
     Returns
     -------
     str
-        What that factor means, and what it leaves out.
+        What three such slopes multiply a gradient by, against three sigmoid slopes.
 
     Examples
     --------
@@ -259,38 +259,33 @@ def check_2(sigmoid_slope: Callable[[np.ndarray], Any], largest_factor: Any) -> 
             },
         )
     steepest = float(_sigmoid_slope_autodiff(np.float64(0.0)))
-    n_slopes = _sigmoid_slopes_before_c1()
-    expected = steepest**n_slopes
-    _finite_numbers(largest_factor, "the largest factor")
+    amplitude, scale = TANH_1998
+    peak = _tanh_1998_peak_slope()
+    _finite_numbers(peak_1998, "`peak_1998`")
     compare_number(
-        largest_factor,
-        expected,
-        name="the largest factor",
+        peak_1998,
+        peak,
+        name="`peak_1998`",
         rtol=1e-3,
         atol=0.0,
         mistakes={
-            "that is one slope: on its way back to C1's output the gradient passes the slopes "
-            "of F6, C5 and C3, and they multiply": steepest,
-            "that is four slopes: C1's own slope multiplies the gradient only on its way to "
-            "C1's weights and input, not at C1's output (section 8's formula)": (
-                steepest ** (n_slopes + 1)
+            "that is 1.7159, the amplitude alone: the chain rule also multiplies by the 2/3 "
+            "inside tanh": amplitude,
+            "that is the 2/3 inside tanh alone: multiply by the amplitude 1.7159 too": scale,
+            "the inner factor is 2/3, not 3/2: d tanh(2a/3)/da = (2/3)(1 - tanh^2(2a/3))": (
+                amplitude / scale
             ),
-            "the output layer has no sigmoid (it returns logits), and C1's own slope comes "
-            "after C1's output: count F6, C5 and C3": steepest ** (n_slopes + 2),
-            "count every sigmoid layer between the logits and C1's output: F6, C5 and C3": (
-                steepest ** (n_slopes - 1)
-            ),
-            "slopes multiply along the chain rule, they do not add": n_slopes * steepest,
-            "slopes multiply along the chain rule, they do not add (and C1's own slope does "
-            "not act at C1's output)": (n_slopes + 1) * steepest,
+            "that is about 1: plain tanh's largest slope, or the value f(1) = 1.7159 "
+            "tanh(2/3) (LeCun chose the constants so that f(1) = 1); the slope of the scaled "
+            "tanh at 0 is the product of both constants": amplitude * np.tanh(scale),
+            "that is the sigmoid's largest slope; the 1998 network used a scaled tanh": steepest,
         },
     )
     return (
-        f"the {n_slopes} sigmoid slopes between the logits and C1's output (F6, C5, C3) "
-        f"multiply a gradient by at most 1/{1 / expected:.0f}; C1's own slope makes it "
-        f"1/{1 / steepest ** (n_slopes + 1):.0f} for C1's weights. The weights and the average "
-        "poolings multiply it too, and weights can enlarge it: the notebook's section 8 "
-        "measures what actually reaches C1."
+        f"the 1998 activation's slope is at most {peak:.4g} (above 1), the sigmoid's "
+        f"{steepest:g}: three such slopes (F6, C5, C3) multiply a gradient by up to "
+        f"{peak**3:.2f}, three sigmoid slopes by at most 1/{1 / steepest**3:.0f}. The weights "
+        "multiply it too: the notebook's section 8 measures what actually reaches C1."
     )
 
 
@@ -487,6 +482,34 @@ def _require_trained_network(run: Any, label: str) -> None:
         raise Mistake(f"{label} trained a network without convolutions: train a lenet5(...).")
 
 
+def tie_band(a: float, b: float, n: int) -> float:
+    """Two standard errors of the gap between two accuracies on the same `n` images.
+
+    The notebook's section 5 rule: one accuracy p on n images has a standard error of about
+    sqrt(p (1 - p) / n), the difference of two sqrt(2) times that (rough, since the images
+    are shared), with p the higher of the two; a gap within two of those is too close to call.
+
+    Parameters
+    ----------
+    a, b : float
+        The two accuracies, 0 to 1.
+    n : int
+        How many images each was measured on.
+
+    Returns
+    -------
+    float
+        The largest gap that is still a tie.
+
+    Examples
+    --------
+    >>> round(tie_band(0.88, 0.9, 400), 3)
+    0.042
+    """
+    p = max(a, b)
+    return float(2 * np.sqrt(2) * np.sqrt(p * (1 - p) / n))
+
+
 @exercise("lenet.4")
 def check_4(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     """Check the experiment: sigmoid vs ReLU LeNet-5 after the same number of epochs.
@@ -495,8 +518,8 @@ def check_4(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     Histories that ``fit`` returned: the check reads their final validation accuracies and
     verifies the number of epochs and each network's convolutions, activation and pooling.
     `better` must name the run with the higher final validation accuracy, whichever it is;
-    when the two are within :data:`~cnnkit.exercises.trained.EXPERIMENT_TOLERANCE` (0.02)
-    of each other, either answer is accepted.
+    when the gap is within two standard errors of a difference (the notebook's section 5 rule,
+    :func:`tie_band`, on the bundled sample's validation digits), either answer is accepted.
 
     Parameters
     ----------
@@ -528,10 +551,13 @@ def check_4(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
     _check_average_pooling(relu_run, "`relu_run`")
     numbers = f"validation accuracy {when}: sigmoid {sigmoid:.1%}, ReLU {relu:.1%}"
     claimed = claimed_label(better, ["sigmoid", "relu"])
-    if abs(sigmoid - relu) <= EXPERIMENT_TOLERANCE:
+    (_, _), (_, valid_labels), _ = load_mnist_csv("mnist-sample")
+    band = tie_band(sigmoid, relu, len(valid_labels))
+    if abs(sigmoid - relu) <= band:
         return (
-            f"{numbers}: within {EXPERIMENT_TOLERANCE:.0%} of each other, too close to call, so "
-            "either answer is accepted; more epochs or other seeds would be needed."
+            f"{numbers}: within two standard errors of a difference on {len(valid_labels)} "
+            f"digits ({100 * band:.1f} points, section 5's rule), too close to call, so either "
+            "answer is accepted; more epochs or other seeds would be needed."
         )
     higher = "relu" if relu > sigmoid else "sigmoid"
     if claimed != higher:
@@ -543,8 +569,8 @@ def check_4(sigmoid_run: Any, relu_run: Any, better: Any) -> str:
 
 
 # ------------------------------------------------- lenet.5: where an activation saturates
-#: Exercise lenet.5: how far out on each side the slopes are read (the notebook's rule).
-SATURATION_POINTS = (3.0, 10.0)
+#: Exercise lenet.5: where a wrong answer's hint shows the slopes, on the side concerned.
+SATURATION_POINTS = (3.0, 10.0, 100.0, 1e4)
 #: Exercise lenet.5: the answers a side can get.
 SATURATION_KINDS = ("hard", "soft", "none")
 
@@ -552,6 +578,16 @@ SATURATION_KINDS = ("hard", "soft", "none")
 def _leaky_relu_pytorch(x: Any) -> Any:
     """Leaky ReLU with PyTorch's default negative slope, 0.01 (Keras' default is 0.2)."""
     return keras.activations.leaky_relu(x, negative_slope=0.01)
+
+
+def _tanh_plus_line(x: Any) -> Any:
+    """tanh(x) + 0.001 x: its slope falls tenfold from 3 to 10, then levels off at 0.001."""
+    return keras.ops.tanh(x) + 0.001 * x
+
+
+def _slow_softsign(x: Any) -> Any:
+    """x / (1 + |x| / 100): a softsign stretched 100 times; its slope falls only beyond 10."""
+    return x / (1 + keras.ops.abs(x) / 100)
 
 
 #: Exercise lenet.5: the activations tried, in order, with (left, right) from the definitions.
@@ -567,6 +603,8 @@ SATURATION_ANSWERS: dict[str, tuple[Callable[[Any], Any], tuple[str, str]]] = {
     "keras.activations.relu6": (keras.activations.relu6, ("hard", "hard")),
     "keras.activations.softsign": (keras.activations.softsign, ("soft", "soft")),
     "keras.activations.silu": (keras.activations.silu, ("soft", "none")),
+    "tanh(x) + 0.001 * x": (_tanh_plus_line, ("none", "none")),
+    "x / (1 + |x| / 100)": (_slow_softsign, ("soft", "soft")),
 }
 
 
@@ -583,6 +621,7 @@ def activation_slopes(function: Callable[[Any], Any], x: Any) -> np.ndarray:
     """|f'(x)| by TensorFlow's automatic differentiation, in float64, elementwise.
 
     float64, because in float32 ``tanh(10)`` rounds to exactly 1 and its slope to exactly 0.
+    Farther out float64 rounds too: ``tanh(100)`` is exactly 1.0 and ``exp(-1e4)`` is 0.
 
     Parameters
     ----------
@@ -600,6 +639,8 @@ def activation_slopes(function: Callable[[Any], Any], x: Any) -> np.ndarray:
     --------
     >>> activation_slopes(keras.activations.relu, [-10.0, -3.0, 3.0, 10.0]).tolist()
     [0.0, 0.0, 1.0, 1.0]
+    >>> activation_slopes(keras.activations.tanh, [10.0, 100.0]) > 0
+    array([ True, False])
     """
     tensor = tf.constant(np.asarray(x, dtype=np.float64))
     with tf.GradientTape() as tape:
@@ -645,32 +686,38 @@ def _describe_value(value: Any) -> str:
 
 
 def _saturation_hint(label: str, side: str, expected: str, got: str, slopes: np.ndarray) -> str:
-    """Why `got` is wrong for one side of one activation, from its measured |slopes|."""
+    """Why `got` is wrong for one side of one activation, from its |slopes| far out."""
     sign = "-" if side == "left" else "+"
-    near, far = slopes
     verdict = {"hard": "it saturates hard", "soft": "it saturates softly"}
+    at = ", ".join(
+        f"{slope:.2g} at x = {sign}{x:g}"
+        for x, slope in zip(SATURATION_POINTS, slopes, strict=True)
+    )
     measured = (
-        f"{label}, {side} side (x -> {sign}inf): |slope| {near:.2g} at x = {sign}3 and "
-        f"{far:.2g} at x = {sign}10, so {verdict.get(expected, 'it does not saturate')}; "
-        f"you said {got!r}"
+        f"{label}, {side} side (x -> {sign}inf): |slope| {at}, so "
+        f"{verdict.get(expected, 'it does not saturate')}; you said {got!r}"
     )
     if expected == "none":
         return (
-            f"{measured}. The slope does not tend to 0 there (it stays level or grows): a small "
-            "slope that stays the same, like leaky ReLU's, is not saturation."
+            f"{measured}. The slope does not tend to 0: it levels off above 0 (or grows). A slope "
+            "that falls between 3 and 10 need not go on falling, so look farther out; and a "
+            "small slope that stays the same, like leaky ReLU's, is not saturation."
         )
     if expected == "hard":
         return f"{measured}. The slope is exactly 0 beyond some point: that is hard saturation."
     if got == "hard":
         return (
-            f"{measured}. The slope is tiny but not exactly 0: call a side hard only where the "
-            "slope is exactly 0 (== 0, not below a threshold), and measure in float64 (in "
-            "float32, tanh(10) rounds to 1 and its slope to exactly 0)."
+            f"{measured}. The slope is not exactly 0 at x = {sign}10; farther out it comes out "
+            "exactly 0 only because float64 rounds (tanh(100) is exactly 1.0) or underflows "
+            "(exp(-|x|) is 0 beyond |x| = 745): rounding, not hard saturation. Call a side hard "
+            "only where the slope is exactly 0 at a distance where nothing rounds, and measure "
+            "in float64 (in float32, tanh(10) already rounds to 1 and its slope to exactly 0)."
         )
     return (
-        f"{measured}. The slope is still falling towards 0: soft saturation is about where the "
-        "slope goes, not how small it is at one point; compare |slope| (silu's slope is "
-        "negative on the left) at two distances."
+        f"{measured}. The slope is still falling towards 0 far out: soft saturation is about "
+        "where the slope goes, not how small it is at one point; compare |slope| (silu's slope "
+        "is negative on the left) at two distances, far enough out (some slopes only start to "
+        "fall beyond 10)."
     )
 
 
@@ -679,13 +726,16 @@ def check_5(saturation: Callable[[Any], Any]) -> str:
     """Check a function that tells where an activation saturates, left and right, hard or soft.
 
     ``saturation(activation)`` gets an activation function (a wrapper without its name; it
-    takes a tensor or array and returns a tensor) and returns ``(left, right)``, each "hard"
-    (the slope is exactly 0 beyond some point), "soft" (it only tends to 0) or "none". Lists,
-    tuples, 1-D arrays of two strings and dicts with keys "left" and "right" are accepted, in
-    any letter case. It is tried on the activations of :data:`SATURATION_ANSWERS`, in order:
-    five the notebook plots, then leaky ReLU with slope 0.01, softplus, hard_sigmoid, relu6,
-    softsign and silu; the expected answers come from the definitions, the hints from slopes
-    measured with :func:`activation_slopes`.
+    takes a tensor or array and returns a tensor, computing in the input's dtype) and returns
+    ``(left, right)``, each "hard" (the slope is exactly 0 beyond some point), "soft" (it only
+    tends to 0) or "none". Lists, tuples, 1-D arrays of two strings and dicts with keys "left"
+    and "right" are accepted, in any letter case. It is tried on the activations of
+    :data:`SATURATION_ANSWERS`, in order: five the notebook plots (leaky ReLU as
+    ``keras.activations.leaky_relu``, slope 0.2), then leaky ReLU with slope 0.01, softplus,
+    hard_sigmoid, relu6, softsign, silu, tanh(x) + 0.001 x (slope tends to 0.001) and
+    x / (1 + |x| / 100) (slope tends to 0, but only falls beyond 10). The expected answers come
+    from the definitions, the hints from slopes measured with :func:`activation_slopes` at
+    :data:`SATURATION_POINTS`. The notebook's 3-and-10 rule calls tanh(x) + 0.001 x soft.
 
     Parameters
     ----------
@@ -717,10 +767,12 @@ def check_5(saturation: Callable[[Any], Any]) -> str:
             if side == "right" and got[0] == got[1] and expected[0] != expected[1]:
                 hint += " Your answer gives both sides the same verdict: measure the right too."
             raise Mistake(hint)
-    far = activation_slopes(keras.activations.softsign, [SATURATION_POINTS[1]])[0]
+    softsign = activation_slopes(keras.activations.softsign, [10.0])[0]
+    line = activation_slopes(_tanh_plus_line, [3.0, 10.0, 1e4])
     return (
         f"all {len(SATURATION_ANSWERS)} activations right. softsign's slope falls only like "
-        f"1/x^2 ({far:.2g} at x = 10), so a fixed threshold such as 'below 1e-3 at 10' would "
-        "call it unsaturated; hard_sigmoid and relu6 saturate hard on both sides, like ReLU on "
-        "its left."
+        f"1/x^2 ({softsign:.2g} at x = 10), so 'below 1e-3 at 10' would call it unsaturated; "
+        f"tanh(x) + 0.001 x falls from {line[0]:.2g} at 3 to {line[1]:.2g} at 10 and is still "
+        f"{line[2]:.2g} at 1e4: a few points only suggest a limit, so read the trend far out, "
+        "and read 'hard' where float64 does not round."
     )

@@ -17,9 +17,6 @@ from cnnkit.exercises.checking import Mistake, as_array
 import keras
 import numpy as np
 
-#: Final validation accuracies of two runs closer than this are a tie (exercises 03.5, 07.5).
-EXPERIMENT_TOLERANCE = 0.02
-
 
 def all_layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
     """The layers of `model`, looking inside nested models, in order.
@@ -394,89 +391,6 @@ def same_epochs(epochs: list[int | None], what: str) -> str:
     if not known:
         return "at the end"
     return f"after {known[0]} epoch{'s' if known[0] > 1 else ''}"
-
-
-def experiment_verdict(
-    accuracies: dict[str, float],
-    expected: str,
-    better: Any,
-    when: str,
-    advice: str,
-    names: dict[str, str],
-) -> str:
-    """Check the learner's claim of which run ended with the higher validation accuracy.
-
-    The claim must agree with the learner's own numbers unless they are within
-    :data:`EXPERIMENT_TOLERANCE` (then either claim is accepted), and the numbers must not
-    show the other run winning by more than that tolerance.
-
-    Parameters
-    ----------
-    accuracies : dict of str to float
-        The two runs' labels and their final validation accuracies.
-    expected : str
-        The label of the run that should win.
-    better : int or str
-        The learner's claim: a label, in any case, or a number for numeric labels.
-    when : str
-        When the accuracies were measured, e.g. "after 3 epochs" (see :func:`same_epochs`).
-    advice : str
-        How to run the experiment properly, ending the hint when the numbers are wrong.
-    names : dict of str to str
-        Each label's name in messages.
-
-    Returns
-    -------
-    str
-        The two accuracies and the gap between them.
-
-    Raises
-    ------
-    Mistake
-        If the expected run did not train, lost by more than the tolerance, or `better`
-        names the run that the learner's numbers show lower.
-
-    Examples
-    --------
-    >>> experiment_verdict(
-    ...     {"sigmoid": 0.80, "relu": 0.95},
-    ...     "relu",
-    ...     "ReLU",
-    ...     "after 3 epochs",
-    ...     "train both the same way.",
-    ...     names={"sigmoid": "the sigmoid run", "relu": "the ReLU run"},
-    ... )
-    'validation accuracy after 3 epochs: the sigmoid run reached 80.0%, the ReLU run reached 95.0%: the ReLU run ahead by 15.0 percentage points.'
-    """  # noqa: E501 (a doctest's output line cannot be wrapped)
-    (label_a, a), (label_b, b) = accuracies.items()
-    other = label_b if expected == label_a else label_a
-    numbers = (
-        f"validation accuracy {when}: {names[label_a]} reached {a:.1%}, "
-        f"{names[label_b]} reached {b:.1%}"
-    )
-    if accuracies[expected] < 0.3:
-        raise Mistake(
-            f"{numbers}; {names[expected]} reached only {accuracies[expected]:.1%}: "
-            f"did it train? {advice}"
-        )
-    if accuracies[other] > accuracies[expected] + EXPERIMENT_TOLERANCE:
-        raise Mistake(
-            f"{numbers}: in your runs {names[other]} came out higher, by more than the "
-            f"tolerance of {EXPERIMENT_TOLERANCE:.0%}, which these settings do not give: did you "
-            f"swap the two runs, or train them differently? {advice}"
-        )
-    claimed = claimed_label(better, list(accuracies))
-    if abs(a - b) <= EXPERIMENT_TOLERANCE:
-        return (
-            f"{numbers}: within {EXPERIMENT_TOLERANCE:.0%} of each other, too close to call, so "
-            "either answer is accepted; a few more epochs or another seed usually separate them."
-        )
-    if claimed != expected:
-        raise Mistake(
-            f"{numbers}: your `better` says {claimed}, but your own numbers say {expected}."
-        )
-    gap = 100 * (accuracies[expected] - accuracies[other])
-    return f"{numbers}: {names[expected]} ahead by {gap:.1f} percentage points."
 
 
 def claimed_label(better: Any, labels: list[str]) -> str:
