@@ -180,7 +180,9 @@ def randomised_copy(model: keras.Model, layer_names: Sequence[str] | None = None
     then take the weights of a second, freshly built clone, drawn from each layer's initialisers
     (batch normalisation: scale 1, shift 0, moving mean 0, moving variance 1). ``model`` is not
     changed. The draws come from Keras' global random state: call
-    ``keras.utils.set_random_seed`` first for a repeatable copy.
+    ``keras.utils.set_random_seed`` first for a repeatable copy. For Adebayo et al.'s nested
+    cascade, pass the previous copy as ``model`` and name only the next layers: the layers
+    re-initialised before keep their draws. An empty ``layer_names`` gives a plain copy.
 
     Parameters
     ----------
@@ -205,6 +207,9 @@ def randomised_copy(model: keras.Model, layer_names: Sequence[str] | None = None
     >>> copy = randomised_copy(model)
     >>> bool(np.array_equal(copy.get_layer("a").kernel, model.get_layer("a").kernel))
     False
+    >>> same = randomised_copy(copy, [])  # nothing re-initialised: the copy's own weights
+    >>> bool(np.array_equal(same.get_layer("a").kernel, copy.get_layer("a").kernel))
+    True
     """
     names = [layer.name for layer in model.layers]
     chosen = names if layer_names is None else list(layer_names)

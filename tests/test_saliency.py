@@ -193,6 +193,31 @@ def test_randomised_copy_changes_only_the_named_layers():
         randomised_copy(model, ["conv9"])
 
 
+def test_randomised_copy_nested_cascade_keeps_earlier_draws():
+    model = small_cnn()
+    keras.utils.set_random_seed(3)
+    top = randomised_copy(model, ["logits"])
+    deeper = randomised_copy(top, ["conv2", "bn2"])  # the cascade: start from the previous copy
+    for name in ["logits", "conv1", "bn1"]:  # earlier draws and untouched layers kept
+        for a, b in zip(
+            top.get_layer(name).get_weights(), deeper.get_layer(name).get_weights(), strict=True
+        ):
+            assert np.array_equal(a, b)
+    assert not np.array_equal(
+        deeper.get_layer("conv2").get_weights()[0], model.get_layer("conv2").get_weights()[0]
+    )
+    assert not np.array_equal(
+        top.get_layer("logits").get_weights()[0], model.get_layer("logits").get_weights()[0]
+    )
+    plain = randomised_copy(model, [])  # nothing re-initialised: the same maps
+    images = photos()
+    for rule in RULES:
+        np.testing.assert_array_equal(
+            modified_gradient(plain, images, rule, "logits", 1),
+            modified_gradient(model, images, rule, "logits", 1),
+        )
+
+
 def test_rank_correlation_against_scipy():
     rng = np.random.default_rng(3)
     a, b = rng.normal(size=(4, 5)), rng.normal(size=20)
