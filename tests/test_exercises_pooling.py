@@ -194,6 +194,36 @@ def test_check_3_names_the_mistake(lp_pool2d, words):
     assert_wrong(pooling.check_3(lp_pool2d), *words)
 
 
+def lp_scaled(x, p, pool_size, strides, padding, multiply_back=True):
+    """Lp pooling of |x| / M per window (M: its largest |x|), multiplied back by M or not."""
+    magnitude = _padded(np.abs(x), pool_size, strides, padding, 0.0)
+    largest = _windows(magnitude, pool_size, strides).max(axis=(-2, -1))
+    result = lp_sum_over_count(x, p, pool_size, strides, padding) / largest
+    return result * largest if multiply_back else result
+
+
+@pytest.mark.parametrize("always", [False, True])
+def test_check_3_names_dividing_by_the_maximum_without_multiplying_back(always):
+    def lp_pool2d(x, p, pool_size, strides, padding):  # scaled at large p only, or always
+        multiply_back = p <= 3 and not always
+        return lp_scaled(x, p, pool_size, strides, padding, multiply_back=multiply_back)
+
+    assert_wrong(pooling.check_3(lp_pool2d), "largest |x|", "did not multiply back")
+
+
+def test_check_3_accepts_scaling_each_window_by_its_maximum():
+    assert pooling.check_3(lp_scaled).status == CORRECT
+
+
+def test_check_3_names_the_bound_at_large_p():
+    def lp_pool2d(x, p, pool_size, strides, padding):  # 10% low at p = 64 only
+        return lp_sum_over_count(x, p, pool_size, strides, padding) * (0.9 if p > 3 else 1)
+
+    result = pooling.check_3(lp_pool2d)
+    assert_wrong(result, "outside the bound", "M * n ** (-1/64) .. M", "low", "high", "got")
+    assert "values differ" not in result.message
+
+
 def test_check_3_an_unwritten_function_is_not_attempted():
     def lp_pool2d(x, p, pool_size, strides, padding): ...
 

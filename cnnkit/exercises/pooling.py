@@ -257,7 +257,13 @@ def _lp_mistakes(x: np.ndarray, p: float, case: tuple) -> dict[str, np.ndarray]:
     mean_power = reference.pool2d(magnitude**p, pool_size, strides, padding, mode="avg")
     signed = reference.pool2d(x.astype(np.float64) ** p, pool_size, strides, padding, "avg")
     summed = _pool_padded(magnitude**p, pool_size, strides, pads, 0.0, np.sum)
+    largest = reference.pool2d(magnitude, pool_size, strides, padding, "max")
+    scaled = reference.lp_pool2d(magnitude, p, pool_size, strides, padding)
     return {
+        "you divided each window by its largest |x| (M) but did not multiply back by M: "
+        "the result is M * (mean of (|x| / M) ** p) ** (1 / p)": np.divide(
+            scaled, largest, out=np.zeros_like(scaled), where=largest > 0
+        ),
         "yours is the maximum of |x| in each window whatever p: raise |x| to the power p, "
         "average, then take the 1/p root (at p = 1 that is the mean)": reference.pool2d(
             magnitude, pool_size, strides, padding, "max"
@@ -274,6 +280,20 @@ def _lp_mistakes(x: np.ndarray, p: float, case: tuple) -> dict[str, np.ndarray]:
         )
         ** (1 / p),
     }
+
+
+def _raise_outside_bound(got, low, top, outside, label: str, mistakes: dict) -> None:
+    """Name a typical mistake `got` matches, else the bound and one window outside it."""
+    for hint, wrong in mistakes.items():
+        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-5, atol=1e-6):
+            raise Mistake(f"{label} is not what was expected: {hint}.")
+    first = tuple(int(i) for i in np.argwhere(outside)[0])
+    raise Mistake(
+        f"{label}: {int(outside.sum())} of {got.size} values fall outside the bound "
+        f"M * n ** (-1/{LP_LARGE_P}) .. M (M: the window's largest |x|, n: its number of "
+        f"values); the first at index {first}: low {low[first]:.6g}, high {top[first]:.6g}, "
+        f"got {got[first]:.6g}. At large p, Lp pooling is just below each window's maximum."
+    )
 
 
 @exercise("pooling.3")
@@ -319,13 +339,14 @@ def check_3(lp_pool2d: Any) -> str:
         top = keras.ops.convert_to_numpy(keras.layers.MaxPool2D(pool_size, strides, padding)(x))
         _check_shape(got, top, label)
         low = top * (pool_size * pool_size) ** (-1 / LP_LARGE_P)
-        if not np.all((got >= low * (1 - 1e-5)) & (got <= top * (1 + 1e-5))):
+        outside = (got < low * (1 - 1e-5)) | (got > top * (1 + 1e-5))
+        if np.any(outside):
             mistakes = _lp_mistakes(x, LP_LARGE_P, case)
             mistakes[
                 "at p = 64 Lp pooling is close to the maximum of each window, yet yours is the "
                 "mean of |x|: the result must depend on p"
             ] = keras.ops.convert_to_numpy(keras.layers.AvgPool2D(pool_size, strides, padding)(x))
-            compare_arrays(got, top, name=label, rtol=1e-5, atol=1e-6, mistakes=mistakes)
+            _raise_outside_bound(got, low, top, outside, label, mistakes)
     for index, p in LP_REFERENCE_CASES:  # p = 2 and 3: the NumPy reference
         case = POOL_CASES[index]
         shape, pool_size, strides, padding, _ = case
