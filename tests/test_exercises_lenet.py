@@ -67,7 +67,12 @@ def test_check_2_accepts_a_tanh_form_and_the_peak_in_other_forms():
         return 0.25 * (1.0 - np.tanh(np.asarray(x) / 2.0) ** 2)
 
     result = lenet.check_2(sigmoid_slope, PEAK_1998)
-    assert result and "above 1" in result.message and "1/64" in result.message, result
+    assert (
+        result
+        and "above 1" in result.message
+        and "1/64" in result.message
+        and "five slopes" in result.message
+    ), result
     assert lenet.check_2(
         lambda x: keras.ops.sigmoid(x) * (1 - keras.ops.sigmoid(x)), np.float32(PEAK_1998)
     )
@@ -317,6 +322,19 @@ def test_check_5_names_typical_mistakes():
         )
 
     assert_wrong(lenet.check_5(only_3_and_100), "tanh(x) + 0.001 * x", "levels off")
+
+    def trend_from_100_to_1e4(f):  # the sigmoid's right slope rounds to 0 at 100 and 1e4: "none"
+        return tuple(
+            "hard" if s10 == 0 else "soft" if s1e4 < s100 / 2 else "none"
+            for s10, s100, s1e4 in [slopes(f, [-10.0, -100.0, -1e4]), slopes(f, [10.0, 100.0, 1e4])]
+        )
+
+    assert_wrong(
+        lenet.check_5(trend_from_100_to_1e4),
+        "sigmoid, right side",
+        "0 at x = +100",
+        "float64 rounding a slope that keeps falling",
+    )
     assert_wrong(lenet.check_5(lambda f: ("soft", "soft")), "relu, left side", "exactly 0")
     assert_wrong(lenet.check_5(lambda f: ("none", "none")), "sigmoid, left side", "falling")
 

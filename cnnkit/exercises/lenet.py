@@ -218,7 +218,8 @@ def check_2(sigmoid_slope: Callable[[np.ndarray], Any], peak_1998: Any) -> str:
     Returns
     -------
     str
-        What three such slopes multiply a gradient by, against three sigmoid slopes.
+        What three such slopes (five in the 1998 network) multiply a gradient by, against
+        three sigmoid slopes.
 
     Examples
     --------
@@ -283,9 +284,11 @@ def check_2(sigmoid_slope: Callable[[np.ndarray], Any], peak_1998: Any) -> str:
     )
     return (
         f"the 1998 activation's slope is at most {peak:.4g} (above 1), the sigmoid's "
-        f"{steepest:g}: three such slopes (F6, C5, C3) multiply a gradient by up to "
-        f"{peak**3:.2f}, three sigmoid slopes by at most 1/{1 / steepest**3:.0f}. The weights "
-        "multiply it too: the notebook's section 8 measures what actually reaches C1."
+        f"{steepest:g}. In our LeNet-5 with this activation, three slopes (F6, C5, C3) "
+        f"multiply a gradient by up to {peak**3:.2f}, three sigmoid slopes by at most "
+        f"1/{1 / steepest**3:.0f}; in the 1998 network S2 and S4 apply it too (five slopes: up "
+        f"to {peak**5:.2f}). The weights multiply it too: the notebook's section 8 measures what "
+        "actually reaches C1."
     )
 
 
@@ -714,7 +717,9 @@ def _saturation_hint(label: str, side: str, expected: str, got: str, slopes: np.
             "in float64 (in float32, tanh(10) already rounds to 1 and its slope to exactly 0)."
         )
     return (
-        f"{measured}. The slope is still falling towards 0 far out: soft saturation is about "
+        f"{measured}. The slope is still falling towards 0 far out. A slope that is not 0 at "
+        "10 but exactly 0 farther out is float64 rounding a slope that keeps falling: count it "
+        "as still falling. Soft saturation is about "
         "where the slope goes, not how small it is at one point; compare |slope| (silu's slope "
         "is negative on the left) at two distances, far enough out (some slopes only start to "
         "fall beyond 10)."
